@@ -1,0 +1,31 @@
+/* lib/die.h - program name, messages on stderr, the suite's exit codes */
+#ifndef DIE_H
+#define DIE_H
+
+#include <stdlib.h>
+
+/* EXIT_SUCCESS (0) and EXIT_FAILURE (1) come from <stdlib.h>. */
+#define EXIT_USAGE	2	/* bad options or operands */
+#define EXIT_NOTFOUND	3	/* ref, tag, platform or blob absent; nothing else wrong */
+
+extern const char *progname;
+extern int verbosity;		/* 0 default, <0 quiet (-q), >0 verbose (-v) */
+
+void	die_init(const char *argv0);
+void	die(int status, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+/* die() with ": " and the library's last message (err_msg()) appended */
+void	die_err(int status, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+void	warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	warnmsg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* only with -v */
+void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1 > 3 > 0: the status to exit with after several operands */
+int	exit_worst(int a, int b);
+/* the status for the library's last failure: 3 when errno is ENOENT, else 1 */
+int	exit_for_errno(void);
+/* flush and close stdout; a failed write there is exit 1 */
+void	out_close(void);
+
+#endif

@@ -1,0 +1,36 @@
+/* lib/digest.h - content digests in OCI "algo:hex" form (OpenSSL EVP)
+ *
+ * sha256 is what the tools write; sha512 is verified when met.
+ */
+#ifndef DIGEST_H
+#define DIGEST_H
+
+#include <stddef.h>
+
+enum digest_algo { DIGEST_SHA256, DIGEST_SHA512 };
+
+/* "sha512:" + 128 hex + NUL */
+#define DIGEST_MAX	(7 + 128 + 1)
+
+struct digest {
+	void			*ctx;	/* EVP_MD_CTX, private to digest.c */
+	enum digest_algo	 algo;
+};
+#define DIGEST_INIT { NULL, DIGEST_SHA256 }
+
+/*
+ * 0 if s is "sha256:" + 64 or "sha512:" + 128 lower-case hex; else -1,
+ * errno EINVAL and a message. algo and hex (pointing into s) may be NULL.
+ * Validate every digest before it reaches a path or a URL.
+ */
+int	digest_parse(const char *s, enum digest_algo *algo, const char **hex);
+int	digest_init(struct digest *d, enum digest_algo algo);
+void	digest_update(struct digest *d, const void *p, size_t n);
+/* writes "algo:hex" and releases the context */
+void	digest_final(struct digest *d, char out[DIGEST_MAX]);
+void	digest_release(struct digest *d);
+/* the digest of a whole buffer */
+void	digest_buf(enum digest_algo algo, const void *p, size_t n,
+	    char out[DIGEST_MAX]);
+
+#endif

@@ -1,0 +1,37 @@
+/* lib/ref.h - image references: grammar, canonical names, default tag
+ *
+ * A reference is [host[:port]/]path[:tag][@digest]. Canonical names are
+ * LinuxKit's (linuxkit-compat.md §5): "alpine" is docker.io/library/alpine,
+ * "a/b" is docker.io/a/b unless "a" looks like a host, and anything with
+ * three or more components is left as written.
+ */
+#ifndef REF_H
+#define REF_H
+
+struct ref {
+	char	*domain;	/* "docker.io", "localhost:5000", "[::1]:5000" */
+	char	*path;		/* "library/alpine" */
+	char	*tag;		/* NULL when absent */
+	char	*digest;	/* NULL when absent */
+};
+#define REF_INIT { NULL, NULL, NULL, NULL }
+
+/*
+ * Parse and validate s (after canonicalisation, so domain is never NULL).
+ * -1, errno EINVAL and a message naming s when it is not a reference.
+ */
+int	ref_parse(struct ref *r, const char *s);
+void	ref_release(struct ref *r);
+
+/*
+ * The canonical name of s, or NULL with errno EINVAL when s is not a valid
+ * reference. With default_tag, ":latest" is added when the last path
+ * component has neither ':' nor '@' (a registry port does not count).
+ * The caller frees the result.
+ */
+char	*ref_canonical(const char *s, int default_tag);
+
+/* "repo:tag" or "repo@digest" of a parsed ref, canonical; caller frees */
+char	*ref_string(const struct ref *r);
+
+#endif

@@ -1,0 +1,37 @@
+# mk/tests.mk - C unit tests (tests/unit/t-*.c) and shell tests
+# (tests/tNNNN-*.sh), all TAP, all run through prove.
+UNIT_SRCS   = $(sort $(wildcard tests/unit/t-*.c))
+UNIT        = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+SHELL_TESTS = $(sort $(wildcard tests/t[0-9][0-9][0-9][0-9]-*.sh))
+MANPAGES    = $(sort $(wildcard man/*.[17]))
+PROVE      ?= prove
+PROVE_FLAGS ?= $(if $(filter 1,$(V)),-v)
+JOBS       ?= 2
+
+$(B)/tests/t-%: $(B)/tests/unit/t-%.o $(B)/tests/unit/tap.o $(LIB)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Dependencies first, in their own make, so a fresh machine goes from
+# clone to green with `make check` alone.
+check:
+	@sh mk/deps.sh --auto
+	@$(MAKE) --no-print-directory check-man check-unit check-shell
+
+check-unit: $(UNIT)
+	$(PROVE) $(PROVE_FLAGS) $(UNIT)
+
+check-shell: all
+	B='$(abspath $(B))' $(PROVE) $(PROVE_FLAGS) -j$(JOBS) -e sh \
+	    $(or $(T),$(SHELL_TESTS))
+
+check-man:
+	@for m in $(MANPAGES); do mandoc -Tlint -Wwarning $$m || exit 1; done
+	@echo 'man pages: ok'
+
+bench: all
+	@sh mk/deps.sh --auto
+	@for b in $(or $(T),$(sort $(wildcard bench/*.sh))); do \
+	    B='$(abspath $(B))' sh $$b || exit 1; done
+
+.PHONY: check check-unit check-shell check-man bench
