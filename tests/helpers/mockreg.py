@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""tests/helpers/mockreg.py - a mock OCI registry for the tests (stdlib only).
+
+  mockreg.py --root LAYOUT --port-file F [--log F] [--user U:P]
+             [--quirk NAME[=VALUE]]... [--max-time S]
+
+Serves the images of the OCI layout LAYOUT (names "repo:tag" in its
+index.json, as tests/helpers/ocitest.py writes them) read-only on
+127.0.0.1, on a free port written to F. A second listener on 127.0.0.2
+plays a CDN (blob redirects) and a token service on another origin. It
+plays the parts docker-registry cannot (registry-client.md §9):
+
+  auth=bearer|basic        bearer: token service at /token on this origin
+                           (realm=other-origin: on the 127.0.0.2 listener);
+                           tokens carry scopes and are checked per repository;
+                           basic: Basic challenge, --user U:P checked.
+                           With --user, the token service wants Basic too.
+  token-fields=token|access_token|both   which fields carry the token
+  realm-unquoted           challenge with realm=http://... unquoted
+  status=CODE[:N]          the first N (default: every) manifest/blob
+                           requests answer CODE
+  retry-after=S            with status: Retry-After: S
+  cut-after=BYTES[:N]      blob GETs send BYTES bytes then reset (first N)
+  range=honour|ignore      Range on blob GETs (default honour)
+  blob=truncated|corrupt[:N]  blob GETs short by one byte / a flipped byte
+  blob-redirect=CODE       blob GETs redirect to the CDN (127.0.0.2)
+  cdn-reject-auth          the CDN answers 400 to any Authorization header
+  redirect-loop            blob GETs redirect to themselves
+  manifest-size=N          manifests padded past N bytes (size limit test)
+  dcd=wrong|absent         Docker-Content-Digest header faults
+
+Every request is logged to --log as one JSON line: listener ("reg" or
+"cdn"), method, path, range, accept, auth (true when an Authorization
+header was present) and status. The mock is loopback only, exits when its
+parent process exits, and after --max-time seconds (default 600).
+"""
+import base64
+import hashlib
+import json
+import os
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REF_NAME = "org.opencontainers.image.ref.name"
+OPTS = {"root": None, "port_file": None, "log": None, "user": None,
+        "max_time": 600}
+QUIRKS = {}
+COUNTS = {}
+TOKENS = {}
+LOCK = threading.Lock()
+PORTS = {}
+
+
+def quirk(name):
+    return QUIRKS.get(name)
+
+
+def quirk_fires(name):
+    """A quirk 'VALUE[:N]' fires for its first N uses, or always."""
+    v = QUIRKS.get(name)
+    if v is None:
+        return None
+    val, _, n = v.partition(":")
+    if n:
+        with LOCK:
+            c = COUNTS.get(name, 0)
+            if c >= int(n):
+                return None
+            COUNTS[name] = c + 1
+    return val
+
+
+def log(rec):
+    if not OPTS["log"]:
+        return
+    with LOCK:
+        with open(OPTS["log"], "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
+
+def load_index():
+    with open(os.path.join(OPTS["root"], "index.json")) as f:
+        return json.load(f)
+
+
+def blob_path(dg):
+    alg, _, hexd = dg.partition(":")
+    if alg not in ("sha256", "sha512") or not hexd or \
+            any(c not in "0123456789abcdef" for c in hexd):
+        return None
+    p = os.path.join(OPTS["root"], "blobs", alg, hexd)
+    return p if os.path.exists(p) else None
+
+
+def known_repos():
+    return {m.get("annotations", {}).get(REF_NAME, "").rsplit(":", 1)[0]
+            for m in load_index()["manifests"]}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    listener = "reg"
+
+    def log_message(self, *a):
+        pass
+
+    def origin(self):
+        return "http://%s:%d" % self.server.server_address[:2]
+
+    def reply(self, code, body=b"", headers=None, ctype=None):
+        self.status = code
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and body:
+            self.wfile.write(body)
+
+    def error(self, code, ecode, msg, headers=None):
+        body = json.dumps({"errors": [{"code": ecode, "message": msg}]})
+        self.reply(code, body.encode(), headers, "application/json")
+
+    def handle_one(self):
+        self.status = 0
+        u = urllib.parse.urlsplit(self.path)
+        try:
+            if self.listener == "cdn":
+                self.cdn(u)
+            else:
+                self.registry(u)
+        finally:
+            log({"listener": self.listener, "method": self.command,
+                 "path": u.path, "query": u.query,
+                 "range": self.headers.get("Range"),
+                 "accept": self.headers.get("Accept"),
+                 "auth": "Authorization" in self.headers,
+                 "status": self.status})
+
+    do_GET = do_HEAD = handle_one
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(n)
+        self.handle_one()
+
+    # --- auth ---------------------------------------------------------
+    def basic_ok(self):
+        a = self.headers.get("Authorization", "")
+        if not a.startswith("Basic "):
+            return False
+        try:
+            return base64.b64decode(a[6:]).decode() == OPTS["user"]
+        except Exception:
+            return False
+
+    def challenge(self, repo, err=None):
+        realm_origin = self.origin()
+        if quirk("realm") == "other-origin":
+            realm_origin = "http://127.0.0.2:%d" % PORTS["cdn"]
+        realm = realm_origin + "/token"
+        if quirk("realm-unquoted") is not None:
+            v = "Bearer realm=%s,service=\"mock\"" % realm
+        else:
+            v = 'Bearer realm="%s",service="mock"' % realm
+        if repo:
+            v += ',scope="repository:%s:pull"' % repo
+        if err:
+            v += ',error="%s"' % err
+        return v
+
+    def authorized(self, repo):
+        mode = quirk("auth")
+        if mode is None or mode == "none":
+            return True
+        a = self.headers.get("Authorization", "")
+        if mode == "basic":
+            if self.basic_ok():
+                return True
+            self.error(401, "UNAUTHORIZED", "authentication required",
+                       {"WWW-Authenticate": 'Basic realm="mock"'})
+            return False
+        if a.startswith("Bearer "):
+            with LOCK:
+                t = TOKENS.get(a[7:])
+            if t and t["exp"] > time.time() and \
+                    (repo is None or ("repository:%s:pull" % repo)
+                     in t["scopes"]):
+                return True
+            err = "insufficient_scope" if t else "invalid_token"
+            self.error(401, "UNAUTHORIZED", "authentication required",
+                       {"WWW-Authenticate": self.challenge(repo, err)})
+            return False
+        self.error(401, "UNAUTHORIZED", "authentication required",
+                   {"WWW-Authenticate": self.challenge(repo)})
+        return False
+
+    def token(self, u):
+        q = urllib.parse.parse_qs(u.query)
+        if OPTS["user"] and not self.basic_ok():
+            self.error(401, "UNAUTHORIZED", "bad credentials")
+            return
+        if q.get("service") != ["mock"]:
+            self.error(400, "BAD_REQUEST", "service")
+            return
+        scopes = []
+        for s in q.get("scope", []):
+            scopes += s.split(" ")
+        tok = secrets.token_hex(16)
+        with LOCK:
+            TOKENS[tok] = {"scopes": scopes, "exp": time.time() + 300}
+        fields = quirk("token-fields") or "token"
+        body = {"expires_in": 300}
+        if fields in ("token", "both"):
+            body["token"] = tok
+        if fields in ("access_token", "both"):
+            body["access_token"] = tok
+        self.reply(200, json.dumps(body).encode(), ctype="application/json")
+
+    # --- registry -----------------------------------------------------
+    def registry(self, u):
+        p = u.path
+        if p == "/token":
+            return self.token(u)
+        if p in ("/v2/", "/v2"):
+            if self.authorized(None):
+                self.reply(200, b"{}", ctype="application/json")
+            return
+        if not p.startswith("/v2/"):
+            return self.error(404, "NOT_FOUND", "no such path")
+        rest = p[4:]
+        for kind in ("/manifests/", "/blobs/", "/tags/list"):
+            i = rest.rfind(kind)
+            if i > 0:
+                repo, arg = rest[:i], rest[i + len(kind):]
+                break
+        else:
+            return self.error(404, "NOT_FOUND", "no such path")
+        if not self.authorized(repo):
+            return
+        st = quirk_fires("status")
+        if st:
+            h = {}
+            if quirk("retry-after"):
+                h["Retry-After"] = quirk("retry-after")
+            return self.error(int(st), "TOOMANYREQUESTS"
+                              if st == "429" else "UNAVAILABLE",
+                              "injected", h)
+        if repo not in known_repos():
+            return self.error(404, "NAME_UNKNOWN", "repository unknown")
+        if kind == "/manifests/":
+            return self.manifest(repo, arg)
+        if kind == "/blobs/":
+            return self.blob(repo, arg)
+        tags = sorted(m["annotations"][REF_NAME].rsplit(":", 1)[1]
+                      for m in load_index()["manifests"]
+                      if m.get("annotations", {}).get(REF_NAME, "")
+                      .rsplit(":", 1)[0] == repo)
+        self.reply(200, json.dumps({"name": repo, "tags": tags}).encode(),
+                   ctype="application/json")
+
+    def manifest(self, repo, ref):
+        desc = None
+        if ":" in ref:
+            path = blob_path(ref)
+            if path:
+                with open(path, "rb") as f:
+                    body = f.read()
+                try:
+                    mt = json.loads(body).get("mediaType")
+                except ValueError:
+                    mt = None
+                desc = {"digest": ref, "mediaType": mt}
+        else:
+            for m in load_index()["manifests"]:
+                if m.get("annotations", {}).get(REF_NAME) == \
+                        repo + ":" + ref:
+                    desc = m
+                    with open(blob_path(m["digest"]), "rb") as f:
+                        body = f.read()
+        if desc is None:
+            return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+        if quirk("manifest-size"):
+            body = body + b" " * (int(quirk("manifest-size")) + 1)
+        dg = "sha256:" + hashlib.sha256(body).hexdigest()
+        h = {"Docker-Content-Digest": dg}
+        if quirk("dcd") == "wrong":
+            h["Docker-Content-Digest"] = "sha256:" + "0" * 64
+        elif quirk("dcd") == "absent":
+            del h["Docker-Content-Digest"]
+        self.reply(200, body, h, desc.get("mediaType") or
+                   "application/vnd.oci.image.manifest.v1+json")
+
+    def blob(self, repo, dg):
+        path = blob_path(dg)
+        if path is None:
+            return self.error(404, "BLOB_UNKNOWN", "blob unknown")
+        if quirk("redirect-loop") is not None:
+            return self.reply(307, headers={"Location": self.path})
+        code = quirk("blob-redirect")
+        if code and self.command == "GET":
+            loc = "http://127.0.0.2:%d/cdn/%s?sig=%s" % (
+                PORTS["cdn"], dg, secrets.token_hex(4))
+            return self.reply(int(code), headers={"Location": loc})
+        self.send_blob(path)
+
+    def send_blob(self, path):
+        size = os.path.getsize(path)
+        start = 0
+        rng = self.headers.get("Range")
+        code = 200
+        h = {"Docker-Content-Digest": os.path.basename(path),
+             "Accept-Ranges": "bytes"}
+        if rng and (quirk("range") or "honour") == "honour" and \
+                rng.startswith("bytes=") and rng.endswith("-"):
+            start = int(rng[6:-1])
+            if start >= size:
+                return self.reply(416, headers={
+                    "Content-Range": "bytes */%d" % size})
+            code = 206
+            h["Content-Range"] = "bytes %d-%d/%d" % (start, size - 1, size)
+        fault = quirk_fires("blob")
+        cut = quirk_fires("cut-after") if self.command == "GET" else None
+        length = size - start
+        if fault == "truncated":
+            length -= 1
+        self.status = code
+        self.send_response(code)
+        for k, v in h.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        sent = 0
+        with open(path, "rb") as f:
+            f.seek(start)
+            while sent < length:
+                b = f.read(min(65536, length - sent))
+                if not b:
+                    break
+                if fault == "corrupt" and sent == 0:
+                    b = bytes([b[0] ^ 0xff]) + b[1:]
+                if cut is not None and sent + len(b) > int(cut):
+                    b = b[:int(cut) - sent]
+                    self.wfile.write(b)
+                    self.wfile.flush()
+                    # reset the connection: SO_LINGER 0, then close
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                self.wfile.write(b)
+                sent += len(b)
+
+    # --- the CDN ------------------------------------------------------
+    def cdn(self, u):
+        if u.path == "/token":
+            return self.token(u)
+        if quirk("cdn-reject-auth") is not None and \
+                "Authorization" in self.headers:
+            return self.reply(400, b"Only one auth mechanism allowed",
+                              ctype="text/plain")
+        if not u.path.startswith("/cdn/"):
+            return self.reply(404)
+        path = blob_path(u.path[5:])
+        if path is None:
+            return self.reply(404)
+        self.send_blob(path)
+
+
+class CdnHandler(Handler):
+    listener = "cdn"
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def watchdog(ppid, deadline):
+    while True:
+        if os.getppid() != ppid or time.time() > deadline:
+            os._exit(0)
+        time.sleep(0.2)
+
+
+def main(argv):
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--quirk":
+            k, _, v = argv[i + 1].partition("=")
+            QUIRKS[k] = v
+        elif a in ("--root", "--port-file", "--log", "--user", "--max-time"):
+            OPTS[a[2:].replace("-", "_")] = argv[i + 1]
+        else:
+            sys.exit("mockreg: unknown option " + a)
+        i += 2
+    if not OPTS["root"] or not OPTS["port_file"]:
+        sys.exit(__doc__)
+    reg = Server(("127.0.0.1", 0), Handler)
+    cdn = Server(("127.0.0.2", 0), CdnHandler)
+    PORTS["reg"] = reg.server_address[1]
+    PORTS["cdn"] = cdn.server_address[1]
+    threading.Thread(target=cdn.serve_forever, daemon=True).start()
+    threading.Thread(target=watchdog, daemon=True, args=(
+        os.getppid(), time.time() + float(OPTS["max_time"]))).start()
+    tmp = OPTS["port_file"] + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d %d\n" % (PORTS["reg"], PORTS["cdn"]))
+    os.rename(tmp, OPTS["port_file"])
+    reg.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
