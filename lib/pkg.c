@@ -1,0 +1,537 @@
+/* lib/pkg.c - package tags (linuxkit-compat.md §4) and build inputs (§6) */
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "pkg.h"
+#include "xalloc.h"
+
+/* keep the message, change errno (ENOENT is reserved for a missing dir) */
+static int
+reclass(int errnum)
+{
+	char m[1024];
+
+	snprintf(m, sizeof(m), "%s", err_msg());
+	return err_set(errnum, "%s", m);
+}
+
+static char *
+abs_clean(const char *p)
+{
+	char cwd[PATH_MAX], *r;
+
+	if (*p == '/')
+		return buildyml_clean_path(p);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	r = buildyml_join_path(cwd, p);
+	return r;
+}
+
+static void
+sha1_hex(const char *s, char out[GITTREE_HEXLEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_Digest(s, strlen(s), md, &n, EVP_sha1(), NULL);
+	for (i = 0; i < n && i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[40] = '\0';
+}
+
+int
+pkg_render_tag(const char *tmpl, const char *hash, char **out)
+{
+	struct buf b = BUF_INIT;
+	const char *p = tmpl, *open, *close, *s, *e;
+
+	while ((open = strstr(p, "{{"))) {
+		buf_add(&b, p, open - p);
+		if (!(close = strstr(open + 2, "}}"))) {
+			buf_release(&b);
+			return err_set(EINVAL, "invalid tag template '%s': "
+			    "unclosed action", tmpl);
+		}
+		for (s = open + 2; s < close && isspace((unsigned char)*s); s++)
+			;
+		for (e = close; e > s && isspace((unsigned char)e[-1]); e--)
+			;
+		if (e - s != 5 || strncmp(s, ".Hash", 5) != 0) {
+			buf_release(&b);
+			return err_set(EINVAL, "invalid tag template '%s': "
+			    "action '%.*s' is not supported, only {{.Hash}} is",
+			    tmpl, (int)(close + 2 - open), open);
+		}
+		buf_adds(&b, hash);
+		p = close + 2;
+	}
+	buf_adds(&b, p);
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
+/* an extra source "src:dst" (§4.4) and its tree hash at C */
+static int
+extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
+{
+	struct pkg_source *s;
+	struct gittree *g;
+	const char *colon = strchr(entry, ':');
+	char *src, *rel = NULL;
+
+	if (!colon || strchr(colon + 1, ':'))
+		return err_set(EINVAL, "bad source format in %s", entry);
+	src = xstrndup(entry, colon - entry);
+	p->src = xrealloc(p->src, (p->nsrc + 1) * sizeof(*p->src));
+	s = &p->src[p->nsrc++];
+	s->src = *src == '/' ? buildyml_clean_path(src) :
+	    buildyml_join_path(p->path, src);
+	s->dst = buildyml_clean_path(colon + 1);
+	s->hash[0] = '\0';
+	free(src);
+	if (gittree_find(gc, s->src, &g, &rel) == -1) {
+		if (errno == ENOENT)
+			return err_set(EINVAL, "source %s not in a git "
+			    "repository", s->src);
+		return -1;
+	}
+	if (gittree_tree_hash(g, rel, p->commit, s->hash) == -1) {
+		free(rel);
+		return reclass(errno == ENOENT ? EINVAL : errno);
+	}
+	free(rel);
+	return 0;
+}
+
+static int
+load(struct pkg *p, struct gitcache *gc, const char *dir,
+    const struct pkg_opts *o)
+{
+	struct stat st;
+	struct gittree *g, *hg;
+	struct buf s = BUF_INIT;
+	char *rel = NULL, *hrel = NULL, tree[GITTREE_HEXLEN + 1];
+	char content[65];
+	const char *tmpl;
+	size_t i, n;
+	int rc = -1, d;
+
+	if (!(p->path = abs_clean(dir)))
+		return err_sys(errno, "cannot find the current directory");
+	if (stat(p->path, &st) == -1)
+		return err_sys(errno, "cannot open package directory %s",
+		    p->path);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(EINVAL, "%s is not a directory", p->path);
+	p->commit = xstrdup(o->hash_commit && *o->hash_commit ?
+	    o->hash_commit : "HEAD");
+	if (o->hash_path) {
+		if (!(p->hash_path = abs_clean(o->hash_path)))
+			return err_sys(errno, "cannot find the current "
+			    "directory");
+		n = strlen(p->hash_path);
+		if (strncmp(p->path, p->hash_path, n) != 0)
+			return err_set(EINVAL, "hash path is not a prefix of "
+			    "the package path");
+	} else
+		p->hash_path = xstrdup(p->path);
+
+	if (buildyml_load(&p->y, p->path, o->build_yml) == -1)
+		return reclass(EINVAL);
+
+	/* org: --org, then LINUXKIT_PKG_ORG, then --dev, then build.yml */
+	if (o->org)
+		p->org = xstrdup(o->org);
+	else if (o->env_org && *o->env_org)
+		p->org = xstrdup(o->env_org);
+	else if (o->dev)
+		p->org = xstrdup(o->user ? o->user : "");
+	else
+		p->org = xstrdup(p->y.org);
+	if (o->hash && *o->hash)
+		p->hash = xstrdup(o->hash);
+	else
+		p->hash = xstrdup(o->dev ? "dev" : "");
+
+	for (i = 0; i < p->y.extra_sources.n; i++)
+		if (extra_source(p, gc, p->y.extra_sources.v[i]) == -1)
+			goto out;
+
+	if (gittree_find(gc, p->path, &g, &rel) == -1) {
+		if (errno != ENOENT)
+			goto out;
+		g = NULL;
+	}
+	if (g) {
+		p->in_git = 1;
+		if (gittree_find(gc, p->hash_path, &hg, &hrel) == -1) {
+			reclass(EINVAL);
+			goto out;
+		}
+		d = 0;
+		if (o->force_dirty)
+			d = 1;
+		else if (!strcmp(p->commit, "HEAD") &&
+		    (d = gittree_is_dirty(hg, hrel)) == -1)
+			d = 1;	/* an error while comparing counts as dirty */
+		p->dirty = d;
+		if (!*p->hash) {
+			if (gittree_tree_hash(hg, hrel, p->commit, tree) == -1) {
+				if (errno == ENOENT)
+					err_set(EINVAL, "package %s is not in "
+					    "git", p->hash_path);
+				goto out;
+			}
+			if (p->nsrc) {
+				buf_adds(&s, tree);
+				for (i = 0; i < p->nsrc; i++)
+					buf_adds(&s, p->src[i].hash);
+				sha1_hex(s.data, tree);
+			}
+			free(p->hash);
+			if (p->dirty) {
+				if (gittree_content_hash(g, rel, content) == -1)
+					goto out;
+				p->hash = xasprintf("%s-dirty-%.7s", tree,
+				    content);
+			} else
+				p->hash = xstrdup(tree);
+		}
+		if (gittree_head(g, p->revision) == -1 ||
+		    gittree_gopkgversion(g, &p->gopkgversion) == -1)
+			goto out;
+	}
+
+	tmpl = o->tag && *o->tag ? o->tag : *p->y.tag ? p->y.tag : "{{.Hash}}";
+	if (pkg_render_tag(tmpl, p->hash, &p->tag) == -1)
+		goto out;
+	if (!*p->tag) {
+		free(p->tag);
+		p->tag = xstrdup("latest");
+	}
+	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
+	rc = 0;
+out:
+	if (rc == -1 && errno == ENOENT)
+		reclass(EINVAL);
+	buf_release(&s);
+	free(rel);
+	free(hrel);
+	return rc;
+}
+
+int
+pkg_load(struct pkg *p, struct gitcache *gc, const char *dir,
+    const struct pkg_opts *o)
+{
+	memset(p, 0, sizeof(*p));
+	if (load(p, gc, dir, o) == -1) {
+		pkg_release(p);
+		return -1;
+	}
+	return 0;
+}
+
+void
+pkg_release(struct pkg *p)
+{
+	size_t i;
+
+	free(p->path);
+	free(p->hash_path);
+	free(p->commit);
+	if (p->y.file)
+		buildyml_release(&p->y);
+	free(p->org);
+	free(p->hash);
+	free(p->tag);
+	free(p->ref);
+	free(p->gopkgversion);
+	for (i = 0; i < p->nsrc; i++) {
+		free(p->src[i].src);
+		free(p->src[i].dst);
+	}
+	free(p->src);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- build args (§6) ---------------------------------------------- */
+
+static void
+set_absent(json_t *args, const char *k, const char *v)
+{
+	if (!json_object_get(args, k))
+		json_object_set_new(args, k, json_string(v));
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the Tag() of a package resolved with defaults only (§6.4) */
+static int
+nested_tag(struct gitcache *gc, const char *dir, char **tag)
+{
+	struct pkg_opts o = PKG_OPTS_INIT;
+	struct pkg n;
+
+	if (pkg_load(&n, gc, dir, &o) == -1)
+		return -1;
+	*tag = n.ref;
+	n.ref = NULL;
+	pkg_release(&n);
+	return 0;
+}
+
+static int
+lkt_pkgs(struct gitcache *gc, json_t *args, const char *key,
+    const char *anchor, const char *pattern)
+{
+	glob_t gl;
+	struct stat st;
+	struct pkg_opts o = PKG_OPTS_INIT;
+	struct pkg n;
+	struct buf k = BUF_INIT;
+	char *pat, *up, *c, **v;
+	const char *base, *q;
+	size_t i, found = 0;
+	int r, rc = -1;
+
+	if (!strchr(key, '%'))
+		return err_set(EINVAL, "invalid build arg key \"%s\", must "
+		    "contain a '%%'", key);
+	pat = *pattern == '/' ? buildyml_clean_path(pattern) :
+	    buildyml_join_path(anchor, pattern);
+	memset(&gl, 0, sizeof(gl));
+	r = glob(pat, GLOB_NOSORT, NULL, &gl);
+	if (r != 0 && r != GLOB_NOMATCH) {
+		err_set(EIO, "cannot expand \"%s\"", pat);
+		goto out;
+	}
+	v = gl.gl_pathv;
+	if (gl.gl_pathc)
+		qsort(v, gl.gl_pathc, sizeof(*v), cmpstr);
+	for (i = 0; i < gl.gl_pathc; i++) {
+		base = strrchr(v[i], '/');
+		base = base ? base + 1 : v[i];
+		if (*base == '.' || stat(v[i], &st) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if (pkg_load(&n, gc, v[i], &o) == -1)
+			goto out;
+		up = xasprintf("%s/%s", n.org, n.y.image);
+		for (c = up; *c; c++)
+			*c = *c == '/' || *c == '-' ? '_' :
+			    toupper((unsigned char)*c);
+		buf_reset(&k);
+		for (q = key; *q; q++)
+			if (*q == '%')
+				buf_adds(&k, up);
+			else
+				buf_add(&k, q, 1);
+		json_object_set_new(args, k.data, json_string(n.ref));
+		free(up);
+		pkg_release(&n);
+		found++;
+	}
+	if (!found) {
+		err_set(EINVAL, "no packages found matching path \"%s\"", pat);
+		goto out;
+	}
+	rc = 0;
+out:
+	globfree(&gl);
+	buf_release(&k);
+	free(pat);
+	return rc;
+}
+
+static const char *const proxies[] = {
+	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+	"ftp_proxy", "FTP_PROXY", "no_proxy", "NO_PROXY",
+	"all_proxy", "ALL_PROXY", NULL
+};
+
+static const char *
+env_get(char *const *env, const char *k)
+{
+	size_t n = strlen(k);
+
+	for (; env && *env; env++)
+		if (!strncmp(*env, k, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+int
+pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
+    json_t **out)
+{
+	json_t *args = json_object();
+	char *anchor, *key = NULL, *tag, *dir, *slash;
+	const char *a, *eq, *v;
+	size_t i;
+
+	anchor = xstrdup(p->y.file);
+	if ((slash = strrchr(anchor, '/')))
+		*(slash == anchor ? slash + 1 : slash) = '\0';
+	for (i = 0; i < p->y.build_args.n; i++) {
+		a = p->y.build_args.v[i];
+		if (!(eq = strchr(a, '='))) {
+			err_set(EINVAL, "invalid build-arg, must be in format "
+			    "'arg=value': %s", a);
+			goto fail;
+		}
+		free(key);
+		key = xstrndup(a, eq - a);
+		v = eq + 1;
+		if (strncmp(v, "@lkt:", 5) != 0) {
+			json_object_set_new(args, key, json_string(v));
+		} else if (!strncmp(v, "@lkt:pkg:", 9)) {
+			dir = v[9] == '/' ? buildyml_clean_path(v + 9) :
+			    buildyml_join_path(anchor, v + 9);
+			if (nested_tag(gc, dir, &tag) == -1) {
+				free(dir);
+				goto fail_arg;
+			}
+			free(dir);
+			json_object_set_new(args, key, json_string(tag));
+			free(tag);
+		} else if (!strncmp(v, "@lkt:pkgs:", 10)) {
+			if (lkt_pkgs(gc, args, key, anchor, v + 10) == -1)
+				goto fail_arg;
+		} else {
+			err_set(EINVAL, "unknown linuxkit build arg value "
+			    "\"%s\"", v);
+			goto fail_arg;
+		}
+	}
+	if (*p->y.gitrepo)
+		set_absent(args, "SOURCE", p->y.gitrepo);
+	if (p->in_git && !p->dirty)
+		set_absent(args, "REVISION", p->revision);
+	if (p->in_git)
+		set_absent(args, "GOPKGVERSION", p->gopkgversion);
+	if (*p->hash)
+		set_absent(args, "PKG_HASH", p->hash);
+	tag = xasprintf("%s/%s", p->org, p->y.image);
+	set_absent(args, "PKG_IMAGE", tag);
+	free(tag);
+	for (i = 0; proxies[i]; i++)
+		if ((v = env_get(env, proxies[i])) && *v)
+			set_absent(args, proxies[i], v);
+	free(key);
+	free(anchor);
+	*out = args;
+	return 0;
+fail_arg:
+	err_wrap("build arg '%s'", p->y.build_args.v[i]);
+	if (errno == ENOENT)
+		reclass(EINVAL);
+fail:
+	free(key);
+	free(anchor);
+	json_decref(args);
+	return -1;
+}
+
+json_t *
+pkg_labels(const struct pkg *p)
+{
+	json_t *l = json_object();
+
+	if (p->in_git && *p->y.gitrepo)
+		json_object_set_new(l, "org.opencontainers.image.source",
+		    json_string(p->y.gitrepo));
+	if (p->in_git && !p->dirty)
+		json_object_set_new(l, "org.opencontainers.image.revision",
+		    json_string(p->revision));
+	if (p->y.config)
+		json_object_set_new(l, "org.mobyproject.config",
+		    json_string(p->y.config));
+	return l;
+}
+
+static json_t *
+strv_json(const struct strv *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		json_array_append_new(a, json_string(s->v[i]));
+	return a;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+int
+pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
+    const char *canonical, json_t **out)
+{
+	json_t *o, *args, *srcs, *dep, *s;
+	size_t i;
+
+	if (pkg_build_args(p, gc, env, &args) == -1)
+		return -1;
+	o = json_object();
+	json_object_set_new(o, "kind", json_string("package"));
+	json_object_set_new(o, "ref", json_string(p->ref));
+	json_object_set_new(o, "canonical", str_or_null(canonical));
+	json_object_set_new(o, "org", json_string(p->org));
+	json_object_set_new(o, "image", json_string(p->y.image));
+	json_object_set_new(o, "tag", json_string(p->tag));
+	json_object_set_new(o, "hash", json_string(p->hash));
+	json_object_set_new(o, "dirty", json_boolean(p->dirty));
+	json_object_set_new(o, "git", json_boolean(p->in_git));
+	json_object_set_new(o, "path", json_string(p->path));
+	json_object_set_new(o, "hashPath", json_string(p->hash_path));
+	json_object_set_new(o, "hashCommit", json_string(p->commit));
+	json_object_set_new(o, "buildYml", json_string(p->y.file));
+	json_object_set_new(o, "arches", strv_json(&p->y.arches));
+	json_object_set_new(o, "dockerfile", json_string(p->y.dockerfile));
+	json_object_set_new(o, "network", json_boolean(p->y.network));
+	json_object_set_new(o, "disableCache",
+	    json_boolean(p->y.disable_cache));
+	json_object_set_new(o, "gitrepo", json_string(p->y.gitrepo));
+	srcs = json_array();
+	for (i = 0; i < p->nsrc; i++) {
+		s = json_object();
+		json_object_set_new(s, "src", json_string(p->src[i].src));
+		json_object_set_new(s, "dst", json_string(p->src[i].dst));
+		json_object_set_new(s, "hash", json_string(p->src[i].hash));
+		json_array_append_new(srcs, s);
+	}
+	json_object_set_new(o, "extraSources", srcs);
+	dep = json_object();
+	json_object_set_new(dep, "images", strv_json(&p->y.dep_images));
+	json_object_set_new(dep, "target", str_or_null(p->y.dep_target));
+	json_object_set_new(dep, "targetDir",
+	    str_or_null(p->y.dep_target_dir));
+	json_object_set_new(o, "depends", dep);
+	json_object_set_new(o, "buildArgs", args);
+	json_object_set_new(o, "labels", pkg_labels(p));
+	json_object_set_new(o, "config", str_or_null(p->y.config));
+	json_object_set_new(o, "revision", str_or_null(p->in_git ?
+	    p->revision : NULL));
+	json_object_set_new(o, "gopkgversion", str_or_null(p->gopkgversion));
+	*out = o;
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* lib/pkg.h - a LinuxKit package: its tag and its build plan
+ *
+ * linuxkit-compat.md §4 (tag: org, hash, dirty suffix, extra sources,
+ * template) and §6 (build args, labels). pkg_load() resolves one package
+ * directory exactly as `linuxkit pkg show-tag` does; pkg_plan() adds the
+ * facts a build needs, as one JSON object.
+ */
+#ifndef PKG_H
+#define PKG_H
+
+#include <jansson.h>
+
+#include "buildyml.h"
+#include "gittree.h"
+
+struct pkg_opts {
+	const char	*org;		/* --org; NULL when not given ("" counts) */
+	const char	*env_org;	/* $LINUXKIT_PKG_ORG; used when non-empty */
+	const char	*user;		/* $USER, for --dev */
+	const char	*hash;		/* --hash; NULL or "" when not given */
+	const char	*hash_commit;	/* --hash-commit; NULL means HEAD */
+	const char	*hash_path;	/* --hash-path; NULL means the package */
+	const char	*tag;		/* --tag template; NULL or "" when not given */
+	const char	*build_yml;	/* --build-yml; NULL means build.yml */
+	int		 dev;		/* --dev */
+	int		 force_dirty;	/* --force-dirty */
+};
+#define PKG_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+
+struct pkg_source {
+	char	*src;			/* absolute, clean */
+	char	*dst;			/* clean */
+	char	 hash[GITTREE_HEXLEN + 1];
+};
+
+struct pkg {
+	char			*path;		/* P: absolute, clean */
+	char			*hash_path;	/* H */
+	char			*commit;	/* C */
+	struct buildyml		 y;
+	char			*org;
+	char			*hash;		/* with any dirty suffix */
+	char			*tag;		/* the rendered tag ("latest" if empty) */
+	char			*ref;		/* Tag(): org/image:tag */
+	int			 dirty;
+	int			 in_git;
+	char			 revision[GITTREE_HEXLEN + 1];	/* HEAD; "" outside git */
+	char			*gopkgversion;	/* NULL outside git */
+	struct pkg_source	*src;
+	size_t			 nsrc;
+};
+
+/*
+ * Resolve the package in dir. 0, or -1 with a message naming the problem:
+ * errno ENOENT only when the package directory does not exist, EINVAL
+ * (or EIO for git failures) for everything else.
+ */
+int	pkg_load(struct pkg *p, struct gitcache *gc, const char *dir,
+	    const struct pkg_opts *o);
+void	pkg_release(struct pkg *p);
+
+/*
+ * Render a tag template (§4.10): only {{.Hash}} (spaces allowed inside
+ * the braces) is an action. Caller frees *out.
+ */
+int	pkg_render_tag(const char *tmpl, const char *hash, char **out);
+
+/*
+ * The build args in LinuxKit's order (§6.1-§6.5), as a JSON object whose
+ * keys keep that order: build.yml buildArgs with @lkt: values resolved,
+ * then SOURCE, REVISION, GOPKGVERSION, PKG_HASH, PKG_IMAGE, then proxy
+ * variables from env (a NULL-terminated environ), each only when absent.
+ */
+int	pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
+	    json_t **out);
+/* the labels of §6.6 that come from the package (source, revision, config) */
+json_t	*pkg_labels(const struct pkg *p);
+
+/*
+ * Everything a build needs, one object (field names in pkg-tag(1)).
+ * canonical is FullTag, or NULL when Tag() is not a valid reference.
+ */
+int	pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
+	    const char *canonical, json_t **out);
+
+#endif
