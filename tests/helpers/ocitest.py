@@ -92,10 +92,26 @@ def make_layer(d, seed, size):
     """A gzip'd tar with one file of `size` incompressible bytes."""
     rnd = random.Random(seed)
     tmp = os.path.join(d, "blobs", "layer.tmp")
+    diff = hashlib.sha256()
+
+    class Tee:
+        """hash the uncompressed tar on its way into gzip: the diff_id"""
+        def __init__(self, gz):
+            self.gz = gz
+            self.pos = 0
+
+        def tell(self):
+            return self.pos
+
+        def write(self, b):
+            diff.update(b)
+            self.pos += len(b)
+            return self.gz.write(b)
+
     with open(tmp, "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
                            compresslevel=1) as gz:
-            with tarfile.open(fileobj=gz, mode="w",
+            with tarfile.open(fileobj=Tee(gz), mode="w",
                               format=tarfile.USTAR_FORMAT) as t:
                 ti = tarfile.TarInfo("data/" + seed.replace("/", "_"))
                 ti.size = size
@@ -116,7 +132,8 @@ def make_layer(d, seed, size):
                         self.left -= n
                         return n
                 t.addfile(ti, io.BufferedReader(Gen(), 1 << 20))
-    return put_blob_file(d, tmp)
+    dg, n = put_blob_file(d, tmp)
+    return dg, n, "sha256:" + diff.hexdigest()
 
 
 def gen(args):
@@ -162,9 +179,10 @@ def gen(args):
         ldescs = []
         diffids = []
         for k in range(layers):
-            dg, n = make_layer(d, "%s%s/%s/%d" % (seed, name, p, k), lsize)
+            dg, n, diffid = make_layer(d, "%s%s/%s/%d" % (seed, name, p, k),
+                                       lsize)
             ldescs.append({"mediaType": mt_l, "digest": dg, "size": n})
-            diffids.append(dg)
+            diffids.append(diffid)
         cfg = dict(plat)
         cfg.update({"config": {"Cmd": ["/bin/sh"]},
                     "rootfs": {"type": "layers", "diff_ids": diffids},
