@@ -1,0 +1,198 @@
+/* lib/tarx.c - safe tar reading over libarchive */
+#include <errno.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "err.h"
+#include "tarx.h"
+
+#define BLOCK	(256 * 1024)
+
+int
+tarx_clean_path(const char *name, struct buf *out)
+{
+	const char *p = name, *next;
+	size_t n;
+
+	buf_reset(out);
+	if (!name || !*name || *name == '/')
+		return -1;
+	for (; *p; p = next) {
+		n = strcspn(p, "/");
+		next = p + n + (p[n] == '/');
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			continue;
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return -1;
+		if (out->len)
+			buf_add(out, "/", 1);
+		buf_add(out, p, n);
+	}
+	return out->len ? 0 : -1;
+}
+
+/* resolve a symlink target against the link's own directory */
+static int
+resolve_symlink(const char *path, const char *target, struct buf *out)
+{
+	struct buf joined = BUF_INIT;
+	const char *slash = strrchr(path, '/'), *p, *next;
+	size_t n;
+	int rc = 0;
+
+	if (!target || !*target || *target == '/')
+		return -1;
+	if (slash)
+		buf_add(&joined, path, slash - path);
+	/* apply each component, popping on "..": climbing out is an error */
+	for (p = target; *p; p = next) {
+		n = strcspn(p, "/");
+		next = p + n + (p[n] == '/');
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			continue;
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *s;
+
+			if (joined.len == 0) {
+				rc = -1;
+				break;
+			}
+			s = strrchr(joined.data, '/');
+			joined.len = s ? (size_t)(s - joined.data) : 0;
+			joined.data[joined.len] = '\0';
+			continue;
+		}
+		if (joined.len)
+			buf_add(&joined, "/", 1);
+		buf_add(&joined, p, n);
+	}
+	if (rc == 0)
+		rc = tarx_clean_path(joined.data ? joined.data : "", out);
+	buf_release(&joined);
+	return rc;
+}
+
+int
+tarx_open_fd(struct tarx *t, int fd, const char *what)
+{
+	struct archive *a = archive_read_new();
+
+	*t = (struct tarx)TARX_INIT;
+	t->what = what;
+	if (!a)
+		return err_set(ENOMEM, "cannot start reading '%s'", what);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
+		err_set(EINVAL, "'%s': %s", what, archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	t->a = a;
+	return 0;
+}
+
+int
+tarx_next(struct tarx *t, struct tarx_entry *e)
+{
+	struct archive_entry *ae;
+	const char *name, *hl, *sl;
+	int r;
+
+	for (;;) {
+		r = archive_read_next_header(t->a, &ae);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return err_set(EINVAL, "'%s': %s", t->what,
+			    archive_error_string(t->a));
+		t->offset = 0;
+		name = archive_entry_pathname(ae);
+		if (tarx_clean_path(name, &t->path) == -1)
+			return err_set(EINVAL, "'%s': unsafe name '%s' in the "
+			    "archive", t->what, name ? name : "");
+		memset(e, 0, sizeof(*e));
+		e->path = t->path.data;
+		if ((hl = archive_entry_hardlink(ae))) {
+			if (tarx_clean_path(hl, &t->link) == -1)
+				return err_set(EINVAL, "'%s': hard link '%s' "
+				    "points outside the archive", t->what,
+				    e->path);
+			e->type = TARX_LINK;
+			e->link = t->link.data;
+			return 1;
+		}
+		switch (archive_entry_filetype(ae)) {
+		case AE_IFDIR:
+			continue;
+		case AE_IFREG:
+			if (archive_entry_sparse_count(ae) > 0)
+				return err_set(EINVAL, "'%s': sparse file '%s' "
+				    "is not supported", t->what, e->path);
+			e->type = TARX_FILE;
+			e->size = archive_entry_size(ae);
+			return 1;
+		case AE_IFLNK:
+			sl = archive_entry_symlink(ae);
+			if (resolve_symlink(e->path, sl, &t->link) == -1)
+				return err_set(EINVAL, "'%s': symbolic link '%s' "
+				    "points outside the archive ('%s')", t->what,
+				    e->path, sl ? sl : "");
+			e->type = TARX_LINK;
+			e->link = t->link.data;
+			return 1;
+		default:
+			return err_set(EINVAL, "'%s': '%s' is a device, FIFO or "
+			    "socket", t->what, e->path);
+		}
+	}
+}
+
+ssize_t
+tarx_read(struct tarx *t, const void **p)
+{
+	size_t n;
+	la_int64_t off;
+	int r;
+
+	r = archive_read_data_block(t->a, p, &n, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return err_set(EIO, "'%s': %s", t->what,
+		    archive_error_string(t->a));
+	if (off != t->offset)
+		return err_set(EINVAL, "'%s': '%s' has holes", t->what,
+		    t->path.data);
+	t->offset += n;
+	return n;
+}
+
+int
+tarx_read_all(struct tarx *t, size_t max, struct buf *out)
+{
+	const void *p;
+	ssize_t n;
+
+	buf_reset(out);
+	while ((n = tarx_read(t, &p)) > 0) {
+		if (out->len + n > max)
+			return err_set(EFBIG, "'%s': '%s' is larger than %zu "
+			    "bytes", t->what, t->path.data, max);
+		buf_add(out, p, n);
+	}
+	buf_grow(out, 0);
+	return n < 0 ? -1 : 0;
+}
+
+void
+tarx_close(struct tarx *t)
+{
+	if (t->a)
+		archive_read_free(t->a);
+	buf_release(&t->path);
+	buf_release(&t->link);
+	*t = (struct tarx)TARX_INIT;
+}

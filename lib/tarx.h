@@ -1,0 +1,53 @@
+/* lib/tarx.h - reading untrusted tar streams safely (libarchive)
+ *
+ * Any compression libarchive knows (gzip, zstd, xz, bzip2) is undone on the
+ * fly; only tar formats are accepted. Nothing is ever extracted to disk by
+ * name: callers get normalised names and the bytes, and decide. Names that
+ * are absolute or climb out with "..", devices, FIFOs and sparse files are
+ * errors; links are reported with their target resolved inside the archive.
+ */
+#ifndef TARX_H
+#define TARX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xalloc.h"
+
+enum tarx_type { TARX_FILE, TARX_LINK };
+
+struct tarx_entry {
+	const char	*path;	/* normalised: no "./", no "//", no "..", relative */
+	enum tarx_type	 type;
+	const char	*link;	/* TARX_LINK: the target, normalised, archive-relative */
+	int64_t		 size;	/* TARX_FILE: bytes of data */
+};
+
+struct tarx {
+	void		*a;		/* struct archive, private */
+	const char	*what;		/* the input's name in messages */
+	struct buf	 path, link;	/* storage behind the current entry */
+	int64_t		 offset;	/* data read of the current entry */
+};
+#define TARX_INIT { NULL, NULL, BUF_INIT, BUF_INIT, 0 }
+
+/* read a tar from fd; what names it in messages ("-" is stdin) */
+int	tarx_open_fd(struct tarx *t, int fd, const char *what);
+/* 1 and *e for the next file or link (directories are skipped), 0 at end */
+int	tarx_next(struct tarx *t, struct tarx_entry *e);
+/*
+ * The next block of the current entry's data: its length and *p, 0 at the
+ * end of the entry, -1 on error (a truncated archive among others).
+ */
+ssize_t	tarx_read(struct tarx *t, const void **p);
+/* all of the current entry's data, when it is at most max bytes */
+int	tarx_read_all(struct tarx *t, size_t max, struct buf *out);
+void	tarx_close(struct tarx *t);
+
+/*
+ * Normalise an archive-relative name into out: "./a//b/." becomes "a/b".
+ * -1 when it is empty, absolute or climbs out with "..".
+ */
+int	tarx_clean_path(const char *name, struct buf *out);
+
+#endif
