@@ -1,0 +1,252 @@
+/* tests/unit/t-auth.c - WWW-Authenticate, config files, credential helpers */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "err.h"
+#include "tap.h"
+#include "xalloc.h"
+
+static char dir[] = "/tmp/t-auth.XXXXXX";
+
+static void
+put(const char *name, const char *text, int mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void
+challenges(void)
+{
+	struct auth_challenge *cs = NULL;
+	const struct auth_challenge *c;
+	size_t n = 0;
+
+	auth_parse_challenges("Bearer realm=\"https://auth.docker.io/token\","
+	    "service=\"registry.docker.io\",scope=\"repository:library/"
+	    "alpine:pull\"", &cs, &n);
+	is_int(n, 1, "hub challenge: one");
+	is(cs[0].scheme, "bearer", "hub challenge: scheme");
+	is(auth_param(&cs[0], "realm"), "https://auth.docker.io/token",
+	    "hub challenge: realm");
+	is(auth_param(&cs[0], "service"), "registry.docker.io",
+	    "hub challenge: service");
+	is(auth_param(&cs[0], "scope"), "repository:library/alpine:pull",
+	    "hub challenge: scope");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("Basic realm=\"reg\", Bearer realm=\"https://a/t\""
+	    ",scope=\"repository:x:pull,push\"", &cs, &n);
+	is_int(n, 2, "two challenges in one header");
+	is(cs[0].scheme, "basic", "first is basic");
+	is(auth_param(&cs[1], "scope"), "repository:x:pull,push",
+	    "comma inside quotes is data");
+	c = auth_pick(cs, n);
+	ok(c == &cs[1], "bearer preferred over basic");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("bearer realm=https://a/t,error="
+	    "\"insufficient_scope\"", &cs, &n);
+	is(auth_param(&cs[0], "realm"), "https://a/t", "unquoted realm");
+	is(auth_param(&cs[0], "ERROR"), "insufficient_scope",
+	    "names are case-insensitive");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("Bearer realm=\"a\\\"b\"", &cs, &n);
+	is(auth_param(&cs[0], "realm"), "a\"b", "backslash escape");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("Negotiate", &cs, &n);
+	ok(auth_pick(cs, n) == NULL && strstr(err_msg(), "'negotiate'"),
+	    "Negotiate alone: unsupported scheme named");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("Negotiate abc==, Basic realm=\"r\"", &cs, &n);
+	is_int(n, 2, "token68 then a challenge");
+	is(cs[0].token68, "abc", "token68 kept");
+	ok(auth_pick(cs, n) == &cs[1], "basic picked");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("Bearer realm=\"a\",realm=\"b\"", &cs, &n);
+	ok(cs[0].invalid && auth_pick(cs, n) == NULL,
+	    "a repeated parameter voids the challenge");
+	auth_challenges_free(cs, n);
+
+	cs = NULL;
+	n = 0;
+	auth_parse_challenges("Bearer service=\"x\"", &cs, &n);
+	ok(auth_pick(cs, n) == NULL, "bearer without realm is not usable");
+	auth_challenges_free(cs, n);
+}
+
+static void
+lookup(const char *domain, const char *path, int want, const char *user,
+    const char *pass, const char *title)
+{
+	struct auth_cred c;
+	int rc = auth_lookup(NULL, domain, path, &c);
+
+	if (!is_int(rc, want, "%s", title) && rc == -1)
+		diag("%s", err_msg());
+	if (want == 1) {
+		is(c.username, user, "%s: user", title);
+		is(c.password, pass, "%s: password", title);
+	}
+	auth_cred_release(&c);
+}
+
+static void
+configs(void)
+{
+	char path[600], *p;
+	struct auth_cred c;
+
+	memset(&c, 0, sizeof(c));
+	ok(auth_decode_basic("dXNlcjpwYXNz", &c) == 0 &&
+	    strcmp(c.username, "user") == 0 && strcmp(c.password, "pass") == 0,
+	    "auth value decoded");
+	auth_cred_release(&c);
+	ok(auth_decode_basic("OnBhc3M=", &c) == -1, "empty user refused");
+	ok(auth_decode_basic("!!!", &c) == -1, "bad base64 refused");
+	ok(auth_decode_basic("dTpwOnE=", &c) == 0 &&
+	    strcmp(c.password, "p:q") == 0, "split at the first colon");
+	auth_cred_release(&c);
+
+	is(auth_config_key("docker.io"), "https://index.docker.io/v1/",
+	    "hub key");
+	is(auth_config_key("reg:5000"), "reg:5000", "other keys as written");
+
+	snprintf(path, sizeof(path), "%s/home", dir);
+	setenv("HOME", path, 1);
+	unsetenv("DOCKER_CONFIG");
+	unsetenv("DOCKER_AUTH_CONFIG");
+	unsetenv("REGISTRY_AUTH_FILE");
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("XDG_CONFIG_HOME");
+	lookup("reg:5000", "a/b", 0, NULL, NULL, "no files: anonymous");
+
+	p = xasprintf("%s/docker", dir);
+	mkdir(p, 0700);
+	setenv("DOCKER_CONFIG", p, 1);
+	free(p);
+	put("docker/config.json", "{\"auths\":{"
+	    "\"https://index.docker.io/v1/\":{\"auth\":\"aHViOmh1YnB3\"},"
+	    "\"https://reg:5000/v1/\":{\"auth\":\"cmVnOnJlZ3B3\"},"
+	    "\"plain:6000\":{\"username\":\"pu\",\"password\":\"pp\"},"
+	    "\"ghcr.io\":{}}}", 0600);
+	lookup("docker.io", "library/alpine", 1, "hub", "hubpw",
+	    "hub credentials under the v1 key");
+	lookup("reg:5000", "a", 1, "reg", "regpw",
+	    "key matched by host after dropping scheme and path");
+	lookup("plain:6000", "a", 1, "pu", "pp", "username and password");
+	lookup("ghcr.io", "a", 0, NULL, NULL, "{} alone is no credential");
+	lookup("other:1", "a", 0, NULL, NULL, "unknown host: anonymous");
+
+	setenv("DOCKER_AUTH_CONFIG",
+	    "{\"auths\":{\"plain:6000\":{\"auth\":\"ZW52OmVudnB3\"}}}", 1);
+	lookup("plain:6000", "a", 1, "env", "envpw",
+	    "DOCKER_AUTH_CONFIG comes first");
+	unsetenv("DOCKER_AUTH_CONFIG");
+
+	put("docker/config.json", "{\"auths\":{\"a\":1,\"a\":2}}", 0600);
+	lookup("reg:5000", "a", -1, NULL, NULL, "duplicate keys: error");
+	ok(strstr(err_msg(), "config.json") != NULL, "the error names the file");
+
+	/* containers auth.json, namespaced keys */
+	put("docker/config.json", "{}", 0600);
+	p = xasprintf("%s/xdg", dir);
+	mkdir(p, 0700);
+	setenv("XDG_CONFIG_HOME", p, 1);
+	free(p);
+	p = xasprintf("%s/xdg/containers", dir);
+	mkdir(p, 0700);
+	free(p);
+	put("xdg/containers/auth.json", "{\"auths\":{"
+	    "\"reg.example\":{\"auth\":\"aG9zdDpob3N0cHc=\"},"
+	    "\"reg.example/team\":{\"auth\":\"dGVhbTp0ZWFtcHc=\"},"
+	    "\"reg.example/team/app\":{\"auth\":\"YXBwOmFwcHB3\"}}}", 0600);
+	lookup("reg.example", "team/app", 1, "app", "apppw",
+	    "longest namespace prefix wins");
+	lookup("reg.example", "team/other", 1, "team", "teampw",
+	    "namespace prefix");
+	lookup("reg.example", "solo", 1, "host", "hostpw", "host key");
+
+	/* credential helpers */
+	p = xasprintf("%s:%s", dir, getenv("PATH"));
+	setenv("PATH", p, 1);
+	free(p);
+	put("docker-credential-t", "#!/bin/sh\n"
+	    "read key\n"
+	    "case $key in\n"
+	    "reg:7000) echo '{\"ServerURL\":\"reg:7000\",\"Username\":\"hu\","
+	    "\"Secret\":\"hs\"}' ;;\n"
+	    "tok:7000) echo '{\"Username\":\"<token>\",\"Secret\":\"idt\"}' ;;\n"
+	    "https://index.docker.io/v1/) echo '{\"Username\":\"hubh\","
+	    "\"Secret\":\"hubs\"}' ;;\n"
+	    "*) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+	    "esac\n", 0755);
+	put("docker-credential-broken", "#!/bin/sh\necho oops; exit 1\n",
+	    0755);
+	put("docker/config.json", "{\"credHelpers\":{\"reg:7000\":\"t\","
+	    "\"tok:7000\":\"t\",\"nf:1\":\"t\",\"bad:1\":\"broken\","
+	    "\"gone:1\":\"missing\"},\"auths\":{\"nf:1\":{\"auth\":"
+	    "\"eDp5\"}}}", 0600);
+	lookup("reg:7000", "a", 1, "hu", "hs", "credHelpers through the helper");
+	memset(&c, 0, sizeof(c));
+	ok(auth_lookup(NULL, "tok:7000", "a", &c) == 1 &&
+	    c.identity_token != NULL && strcmp(c.identity_token, "idt") == 0 &&
+	    c.username == NULL, "<token> user means an identity token");
+	auth_cred_release(&c);
+	lookup("nf:1", "a", 0, NULL, NULL,
+	    "helper not found: the next source (none) is tried");
+	lookup("bad:1", "a", 0, NULL, NULL, "failing helper: anonymous");
+	lookup("gone:1", "a", 0, NULL, NULL, "missing helper: anonymous");
+	is_int(auth_helper_get("broken", "x", &c), -1, "helper failure");
+	ok(strstr(err_msg(), "oops") == NULL,
+	    "helper output is not in the message");
+	is_int(auth_helper_get("../x", "x", &c), -1, "helper name checked");
+
+	put("docker/config.json", "{\"credsStore\":\"t\",\"auths\":{"
+	    "\"reg:7000\":{\"auth\":\"eDp5\"}}}", 0600);
+	lookup("docker.io", "library/a", 1, "hubh", "hubs",
+	    "credsStore asked with the hub key");
+	lookup("reg:7000", "a", 1, "hu", "hs", "credsStore ignores auths");
+}
+
+int
+main(void)
+{
+	char cmd[600];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	challenges();
+	configs();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("cannot remove %s", dir);
+	return tap_done();
+}
