@@ -121,7 +121,9 @@ gittree_find(struct gitcache *c, const char *path, struct gittree **g,
 	const char *r;
 	int rc;
 
-	if ((rc = git_repository_discover(&b, path, 0, NULL)) < 0) {
+	/* like git, stop below $GIT_CEILING_DIRECTORIES */
+	if ((rc = git_repository_discover(&b, path, 0,
+	    getenv("GIT_CEILING_DIRECTORIES"))) < 0) {
 		git_error_clear();
 		return err_set(ENOENT, "%s is not in a git repository", path);
 	}
@@ -158,12 +160,14 @@ tree_at(struct gittree *g, const char *rev, git_tree **tree)
 		*tree = g->tree;
 		return 0;
 	}
-	if ((rc = git_revparse_single(&o, g->repo, rev)) < 0)
-		return git_fail(rc, rev);
-	rc = git_object_peel(&t, o, GIT_OBJECT_TREE);
+	if ((rc = git_revparse_single(&o, g->repo, rev)) < 0 ||
+	    (rc = git_object_peel(&t, o, GIT_OBJECT_TREE)) < 0) {
+		git_object_free(o);
+		git_error_clear();
+		return err_set(EINVAL, "unknown revision '%s' in %s", rev,
+		    g->workdir);
+	}
 	git_object_free(o);
-	if (rc < 0)
-		return git_fail(rc, rev);
 	git_tree_free(g->tree);
 	free(g->rev);
 	g->tree = (git_tree *)t;

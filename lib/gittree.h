@@ -29,7 +29,9 @@ void	gitcache_release(struct gitcache *c);
  * The repository whose work tree holds the absolute, clean path, and
  * path relative to its top ("" for the top itself; caller frees).
  * -1 with ENOENT when path is not inside a work tree (outside any
- * repository, or in a bare one); -1 with EINVAL when path lies in the
+ * repository, or in a bare one). As git does, the search for the
+ * repository stops below the directories in $GIT_CEILING_DIRECTORIES.
+ * -1 with EINVAL when path lies in the
  * .git directory or reaches the work tree through a symbolic link.
  */
 int	gittree_find(struct gitcache *c, const char *path, struct gittree **g,
