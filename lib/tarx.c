@@ -110,6 +110,10 @@ tarx_next(struct tarx *t, struct tarx_entry *e)
 			    archive_error_string(t->a));
 		t->offset = 0;
 		name = archive_entry_pathname(ae);
+		/* "./" is the archive's root: a directory, and ignored */
+		if (archive_entry_filetype(ae) == AE_IFDIR && name &&
+		    strspn(name, "./") == strlen(name) && !strstr(name, ".."))
+			continue;
 		if (tarx_clean_path(name, &t->path) == -1)
 			return err_set(EINVAL, "'%s': unsafe name '%s' in the "
 			    "archive", t->what, name ? name : "");

@@ -1,0 +1,205 @@
+#!/bin/sh
+test_description='oci-import: real builder output into the cache, read back by skopeo'
+. "$(dirname "$0")/lib.sh"
+
+# buildah wants $DOCKER_CONFIG/config.json to exist when the variable is set
+bah () {
+	env -u DOCKER_CONFIG buildah --root "$TRASH/storage" --runroot "$TRASH/run" \
+	    --storage-driver vfs "$@"
+}
+
+# every blob in the cache matches its name, and index.json parses
+cache_valid () {
+	jq -e '.manifests | type == "array"' "$1/index.json" >/dev/null &&
+	for b in "$1"/blobs/sha256/*; do
+		test -e "$b" || continue
+		test "$(sha256sum <"$b" | cut -d" " -f1)" = "$(basename "$b")" ||
+		{ echo "corrupt blob $b"; return 1; }
+	done
+}
+
+nblobs () {
+	find "$1/blobs" -type f | wc -l
+}
+
+test_expect_success 'setup: images from the generator, copied by skopeo' '
+	python3 "$HELPERS/ocitest.py" gen src app:1 --single --layers 2 \
+	    --layer-size 20000 >/dev/null &&
+	python3 "$HELPERS/ocitest.py" gen src multi:1 --attest \
+	    --platforms linux/amd64,linux/arm64,linux/arm/v7 >/dev/null &&
+	skopeo copy -q oci:src:app:1 oci-archive:app.tar:localhost/app:1 &&
+	skopeo copy -q --all oci:src:multi:1 oci-archive:multi.tar:localhost/multi:1 &&
+	skopeo copy -q oci:src:app:1 docker-archive:docker.tar:dk:1 &&
+	skopeo copy -q oci:src:app:1 oci-archive:bare.tar:latest
+'
+
+test_expect_success 'bad option is a usage error (2)' '
+	test_expect_code 2 oci-import --bogus 2>err &&
+	grep "^usage: oci-import" err
+'
+
+test_expect_success '--ref with two files is a usage error (2)' '
+	test_expect_code 2 oci-import -C c --ref x app.tar app.tar 2>err &&
+	grep "usage:" err && test ! -e c
+'
+
+test_expect_success 'an invalid --ref is a usage error naming it (2)' '
+	test_expect_code 2 oci-import -C c --ref "Not A/Ref" app.tar 2>err &&
+	grep "Not A/Ref" err && test ! -e c
+'
+
+test_expect_success '--help prints the usage on stdout' '
+	oci-import --help >out && grep "^usage: oci-import" out
+'
+
+test_expect_success 'a missing file is not found (3), named in one line' '
+	test_expect_code 3 oci-import -C c nope.tar >out 2>err &&
+	test_one_line_error err nope.tar && test ! -s out
+'
+
+test_expect_success 'skopeo oci-archive: one record with the canonical name' '
+	oci-import -C cache app.tar >out &&
+	test "$(wc -l <out)" = 1 &&
+	jq -e ".ref == \"localhost/app:1\" and
+	    .mediaType == \"application/vnd.oci.image.manifest.v1+json\" and
+	    (.digest | test(\"^sha256:[0-9a-f]{64}$\")) and (.size > 0)" out &&
+	jq -e ".manifests[0].annotations[\"org.opencontainers.image.ref.name\"]
+	    == \"localhost/app:1\"" cache/index.json
+'
+
+test_expect_success 'skopeo reads the image back from the cache' '
+	skopeo inspect oci:cache:localhost/app:1 >inspect &&
+	test "$(jq -r .Digest inspect)" = "$(jq -r .digest out)" &&
+	skopeo copy -q oci:cache:localhost/app:1 dir:copied &&
+	test -s copied/manifest.json && cache_valid cache
+'
+
+test_expect_success 'the cache layout is standard (oci-layout, index.json)' '
+	jq -e ".imageLayoutVersion == \"1.0.0\"" cache/oci-layout &&
+	jq -e ".schemaVersion == 2" cache/index.json
+'
+
+test_expect_success 'importing again stores nothing new' '
+	n=$(nblobs cache) &&
+	oci-import -v -C cache app.tar >out2 2>err &&
+	grep "0 blobs stored" err && test "$(nblobs cache)" = "$n" &&
+	test_cmp out out2 &&
+	test "$(jq ".manifests | length" cache/index.json)" = 1
+'
+
+test_expect_success '--ref renames the one image, canonically' '
+	oci-import -C cache --ref foo/bar:2 app.tar >out &&
+	jq -e ".ref == \"docker.io/foo/bar:2\"" out &&
+	skopeo inspect oci:cache:docker.io/foo/bar:2 >/dev/null
+'
+
+test_expect_success '--ref without a tag gets :latest' '
+	oci-import -C cache --ref localhost:5000/x app.tar >out &&
+	jq -e ".ref == \"localhost:5000/x:latest\"" out
+'
+
+test_expect_success 'a bare tag in ref.name is no name: imported, not named' '
+	oci-import -C bare bare.tar >out &&
+	jq -e "has(\"ref\") | not" out &&
+	test "$(jq ".manifests | length" bare/index.json)" = 0 &&
+	test "$(nblobs bare)" -ge 4 && cache_valid bare
+'
+
+test_expect_success 'io.containerd.image.name wins and is canonicalised' '
+	mkdir lay && tar -C lay -xf app.tar &&
+	jq ".manifests[0].annotations[\"io.containerd.image.name\"] = \"myapp:7\"" \
+	    lay/index.json >idx && mv idx lay/index.json &&
+	(cd lay && tar -cf ../named.tar .) &&
+	oci-import -C named named.tar >out &&
+	jq -e ".ref == \"docker.io/library/myapp:7\" and
+	    .annotations[\"io.containerd.image.name\"] == \"myapp:7\"" out &&
+	skopeo inspect oci:named:docker.io/library/myapp:7 >/dev/null
+'
+
+test_expect_success 'gzip and zstd tars, from a file and from stdin' '
+	gzip -c app.tar >app.tar.gz && zstd -q -c app.tar >app.tar.zst &&
+	oci-import -C gz app.tar.gz >out.gz &&
+	oci-import -C zst - <app.tar.zst >out.zst &&
+	cat app.tar | oci-import -C plain >out.plain &&
+	test_cmp out.gz out.zst && test_cmp out.gz out.plain &&
+	skopeo inspect oci:zst:localhost/app:1 >/dev/null
+'
+
+test_expect_success 'a multi-platform index with attestations, whole' '
+	oci-import -C cache multi.tar >out &&
+	jq -e ".ref == \"localhost/multi:1\" and
+	    .mediaType == \"application/vnd.oci.image.index.v1+json\"" out &&
+	skopeo inspect --raw oci:cache:localhost/multi:1 >raw &&
+	test "$(jq ".manifests | length" raw)" = 6 &&
+	skopeo inspect --override-arch arm64 oci:cache:localhost/multi:1 |
+	    jq -e ".Architecture == \"arm64\"" &&
+	cache_valid cache
+'
+
+test_expect_success 'several files: one record each, in order' '
+	oci-import -C several app.tar multi.tar >out &&
+	jq -r .ref out >refs &&
+	printf "localhost/app:1\nlocalhost/multi:1\n" >expect &&
+	test_cmp expect refs
+'
+
+test_expect_success 'docker save tarball: a docker v2 schema2 manifest' '
+	oci-import -C dk docker.tar >out &&
+	jq -e ".ref == \"docker.io/library/dk:1\" and .mediaType ==
+	    \"application/vnd.docker.distribution.manifest.v2+json\"" out &&
+	m=$(jq -r .digest out | cut -d: -f2) &&
+	jq -e ".schemaVersion == 2 and .config.mediaType ==
+	    \"application/vnd.docker.container.image.v1+json\"" dk/blobs/sha256/$m &&
+	mkdir dkx && tar -C dkx -xf docker.tar &&
+	cfg=$(jq -r ".[0].Config" dkx/manifest.json) &&
+	test "$(jq -r .config.digest dk/blobs/sha256/$m)" = "$(test_sha256 dkx/$cfg)" &&
+	for l in $(jq -r ".[0].Layers[]" dkx/manifest.json); do
+		test_sha256 dkx/$l
+	done >want &&
+	jq -r ".layers[].digest" dk/blobs/sha256/$m >got &&
+	test_cmp want got &&
+	jq -r ".rootfs.diff_ids[]" dkx/$cfg >diffs && test_cmp want diffs &&
+	jq -e "[.layers[].mediaType] | unique ==
+	    [\"application/vnd.docker.image.rootfs.diff.tar\"]" dk/blobs/sha256/$m &&
+	cache_valid dk
+'
+
+test_expect_success 'docker save with --ref' '
+	oci-import -C dk --ref localhost/dk:2 docker.tar >out &&
+	jq -e ".ref == \"localhost/dk:2\"" out
+'
+
+if bah info >/dev/null 2>&1; then
+test_expect_success 'buildah: a real build, pushed as oci-archive, imported' '
+	mkdir ctx && echo hello >ctx/hello &&
+	printf "FROM scratch\nCOPY hello /hello\n" >ctx/Containerfile &&
+	bah build -q --isolation chroot -t localhost/built:1 ctx >/dev/null &&
+	bah push -q localhost/built:1 oci-archive:built.tar:localhost/built:1 &&
+	oci-import -C cache built.tar >out &&
+	jq -e ".ref == \"localhost/built:1\"" out &&
+	skopeo copy -q oci:cache:localhost/built:1 oci:roundtrip:x &&
+	skopeo inspect oci:roundtrip:x | jq -e ".Layers | length == 1"
+'
+
+test_expect_success 'buildah: docker-archive output imports too' '
+	bah push -q localhost/built:1 docker-archive:built-d.tar:localhost/built:d &&
+	oci-import -C cache built-d.tar >out &&
+	jq -s -e "map(.ref) | sort == [\"localhost/built:1\", \"localhost/built:d\"]" out &&
+	jq -s -e "map(.digest) | unique | length == 1" out &&
+	cache_valid cache
+'
+else
+	test_skip 'buildah: a real build' 'buildah cannot run here'
+	test_skip 'buildah: docker-archive' 'buildah cannot run here'
+fi
+
+test_expect_success 'LINUXKIT_CACHE and ~/.linuxkit/cache are the defaults' '
+	LINUXKIT_CACHE=$PWD/envcache oci-import app.tar >/dev/null &&
+	test -s envcache/index.json &&
+	oci-import app.tar >/dev/null &&
+	test -s "$HOME/.linuxkit/cache/index.json" &&
+	LINUXKIT_CACHE=$PWD/envcache oci-import -C optcache app.tar >/dev/null &&
+	test -s optcache/index.json
+'
+
+test_done
