@@ -146,12 +146,16 @@ init_layout(struct layout *l)
 		return 0;
 	if (layout_lock(l) == -1)
 		return -1;
-	if (!exists_at(l->dirfd, "oci-layout"))
-		rc = replace_file(l, "oci-layout", LAYOUT_FILE,
-		    sizeof(LAYOUT_FILE) - 1);
-	if (rc == 0 && !exists_at(l->dirfd, "index.json"))
+	/*
+	 * index.json first: a cache killed in between lacks only oci-layout,
+	 * and readers (this one and go-containerregistry's) look for the index.
+	 */
+	if (!exists_at(l->dirfd, "index.json"))
 		rc = replace_file(l, "index.json", EMPTY_INDEX,
 		    sizeof(EMPTY_INDEX) - 1);
+	if (rc == 0 && !exists_at(l->dirfd, "oci-layout"))
+		rc = replace_file(l, "oci-layout", LAYOUT_FILE,
+		    sizeof(LAYOUT_FILE) - 1);
 	layout_unlock(l);
 	return rc;
 }
