@@ -19,9 +19,9 @@ install: all $(B)/ocikit.pc
 	install -m 644 $(B)/ocikit.pc '$(DESTDIR)$(PCDIR)'
 
 uninstall:
-	rm -f $(TOOLS:%='$(DESTDIR)$(BINDIR)'/%) \
-	    $(notdir $(filter %.1,$(MANPAGES)):%='$(DESTDIR)$(MANDIR)'/man1/%) \
-	    $(notdir $(filter %.7,$(MANPAGES)):%='$(DESTDIR)$(MANDIR)'/man7/%) \
+	rm -f $(patsubst %,'$(DESTDIR)$(BINDIR)/%',$(TOOLS)) \
+	    $(patsubst man/%,'$(DESTDIR)$(MANDIR)/man1/%',$(filter %.1,$(MANPAGES))) \
+	    $(patsubst man/%,'$(DESTDIR)$(MANDIR)/man7/%',$(filter %.7,$(MANPAGES))) \
 	    '$(DESTDIR)$(DATADIR)/pkg.mk' '$(DESTDIR)$(PCDIR)/ocikit.pc'
 
 .PHONY: install uninstall
