@@ -81,25 +81,38 @@ pkg_render_tag(const char *tmpl, const char *hash, char **out)
 	return 0;
 }
 
+int
+pkg_parse_source(const char *pkgdir, const char *entry, char **src,
+    char **dst)
+{
+	const char *colon = strchr(entry, ':');
+	char *s;
+
+	if (!colon || strchr(colon + 1, ':'))
+		return err_set(EINVAL, "bad source format in %s", entry);
+	s = xstrndup(entry, colon - entry);
+	*src = *s == '/' ? buildyml_clean_path(s) :
+	    buildyml_join_path(pkgdir, s);
+	*dst = buildyml_clean_path(colon + 1);
+	free(s);
+	return 0;
+}
+
 /* an extra source "src:dst" (§4.4) and its tree hash at C */
 static int
 extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
 {
 	struct pkg_source *s;
 	struct gittree *g;
-	const char *colon = strchr(entry, ':');
-	char *src, *rel = NULL;
+	char *src, *dst, *rel = NULL;
 
-	if (!colon || strchr(colon + 1, ':'))
-		return err_set(EINVAL, "bad source format in %s", entry);
-	src = xstrndup(entry, colon - entry);
+	if (pkg_parse_source(p->path, entry, &src, &dst) == -1)
+		return -1;
 	p->src = xrealloc(p->src, (p->nsrc + 1) * sizeof(*p->src));
 	s = &p->src[p->nsrc++];
-	s->src = *src == '/' ? buildyml_clean_path(src) :
-	    buildyml_join_path(p->path, src);
-	s->dst = buildyml_clean_path(colon + 1);
+	s->src = src;
+	s->dst = dst;
 	s->hash[0] = '\0';
-	free(src);
 	if (gittree_find(gc, s->src, &g, &rel) == -1) {
 		if (errno == ENOENT)
 			return err_set(EINVAL, "source %s not in a git "

@@ -60,6 +60,13 @@ int	pkg_load(struct pkg *p, struct gitcache *gc, const char *dir,
 void	pkg_release(struct pkg *p);
 
 /*
+ * Split an extra source "src:dst" (§4.4): src cleaned and joined to
+ * pkgdir when relative, dst cleaned. Callers free both.
+ */
+int	pkg_parse_source(const char *pkgdir, const char *entry, char **src,
+	    char **dst);
+
+/*
  * Render a tag template (§4.10): only {{.Hash}} (spaces allowed inside
  * the braces) is an action. Caller frees *out.
  */

@@ -1,0 +1,326 @@
+/* lib/dockersave.c - write `docker save` tarballs from the cache (libarchive) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "dockersave.h"
+#include "err.h"
+#include "json.h"
+#include "manifest.h"
+#include "ref.h"
+#include "xalloc.h"
+
+void
+dockersave_image_release(struct dockersave_image *img)
+{
+	free(img->ref);
+	free(img->repo_tag);
+	json_decref(img->manifest);
+	memset(img, 0, sizeof(*img));
+}
+
+/* a root entry whose digest is the one ref is pinned to */
+static json_t *
+by_digest(struct layout *l, const char *digest)
+{
+	json_t *index, *m, *e, *found = NULL;
+	size_t i;
+
+	if (!digest || layout_index_load(l, &index) == -1)
+		return NULL;
+	m = json_arr(index, "manifests");
+	json_array_foreach(m, i, e)
+		if (desc_digest(e) && !strcmp(desc_digest(e), digest)) {
+			found = json_incref(e);
+			break;
+		}
+	json_decref(index);
+	return found;
+}
+
+static int
+narrow(struct layout *l, const char *ref, const struct platform *plat,
+    json_t **desc)
+{
+	struct manifest m = MANIFEST_INIT;
+	struct buf b = BUF_INIT;
+	struct platform p;
+	json_t *kids, *e, *best;
+	const char *mt;
+	char want[128];
+	size_t i;
+	int depth, score, top, rc = -1;
+
+	for (depth = 0; depth < 4; depth++) {
+		mt = desc_media_type(*desc);
+		buf_reset(&b);
+		if (layout_blob_read(l, desc_digest(*desc), JSON_MAX_DOC,
+		    &b) == -1)
+			goto out;
+		manifest_release(&m);
+		if (manifest_parse(&m, b.data, b.len, NULL, mt, ref) == -1)
+			goto out;
+		if (m.kind == MT_KIND_MANIFEST) {
+			kids = manifest_children(&m);
+			json_array_foreach(kids, i, e)
+				if (!layout_blob_has(l, desc_digest(e),
+				    desc_size(e))) {
+					json_decref(kids);
+					err_set(ENOENT, "blob %s of image %s is "
+					    "not in the cache", desc_digest(e),
+					    ref);
+					goto out;
+				}
+			json_decref(kids);
+			rc = 0;
+			goto out;
+		}
+		kids = manifest_children(&m);
+		best = NULL;
+		top = 0;
+		json_array_foreach(kids, i, e) {
+			json_t *pj = json_object_get(e, "platform");
+
+			if (!platform_is_real(pj) ||
+			    platform_from_json(&p, pj) == -1)
+				continue;
+			if ((score = platform_match(plat, &p)) > top) {
+				top = score;
+				best = e;
+			}
+		}
+		if (!best) {
+			json_decref(kids);
+			platform_format(plat, want, sizeof(want));
+			err_set(ENOENT, "image %s has no %s manifest", ref,
+			    want);
+			goto out;
+		}
+		json_incref(best);
+		json_decref(kids);
+		json_decref(*desc);
+		*desc = best;
+	}
+	err_set(EINVAL, "image %s: indexes nested too deeply", ref);
+out:
+	manifest_release(&m);
+	buf_release(&b);
+	return rc;
+}
+
+int
+dockersave_resolve(struct layout *l, const char *ref,
+    const struct platform *plat, struct dockersave_image *img)
+{
+	struct ref r = REF_INIT;
+	json_t *desc = NULL;
+	char *canon = NULL;
+	int rc = -1;
+
+	memset(img, 0, sizeof(*img));
+	if (ref_parse(&r, ref) == -1 || !(canon = ref_canonical(ref, 0)))
+		goto out;
+	if (layout_resolve(l, canon, &desc) == -1) {
+		if (errno != ENOENT)
+			goto out;
+		if (!(desc = by_digest(l, r.digest))) {
+			err_set(ENOENT, "image %s is not in the cache", ref);
+			goto out;
+		}
+	}
+	if (narrow(l, ref, plat, &desc) == -1)
+		goto out;
+	img->ref = xstrdup(ref);
+	if (r.tag)
+		img->repo_tag = xasprintf("%s/%s:%s", r.domain, r.path, r.tag);
+	img->manifest = desc;
+	desc = NULL;
+	rc = 0;
+out:
+	json_decref(desc);
+	free(canon);
+	ref_release(&r);
+	return rc;
+}
+
+static const char *
+hex_of(const char *digest)
+{
+	const char *c = strchr(digest, ':');
+
+	return c ? c + 1 : digest;
+}
+
+static int
+ar_fail(struct archive *a, const char *what)
+{
+	return err_set(EIO, "cannot write %s: %s", what,
+	    archive_error_string(a) ? archive_error_string(a) : "error");
+}
+
+static int
+add_header(struct archive *a, const char *name, int dir, int64_t size)
+{
+	struct archive_entry *e = archive_entry_new();
+	int rc = 0;
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0755 : 0644);
+	archive_entry_set_size(e, dir ? 0 : size);
+	archive_entry_set_mtime(e, 0, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		rc = ar_fail(a, name);
+	archive_entry_free(e);
+	return rc;
+}
+
+static int
+add_mem(struct archive *a, const char *name, const void *p, size_t n)
+{
+	if (add_header(a, name, 0, n) == -1)
+		return -1;
+	if (n && archive_write_data(a, p, n) != (la_ssize_t)n)
+		return ar_fail(a, name);
+	return 0;
+}
+
+static int
+add_blob(struct archive *a, struct layout *l, const char *name,
+    const json_t *desc)
+{
+	char tmp[65536];
+	struct stat st;
+	int64_t left;
+	ssize_t r;
+	int fd, rc = -1;
+
+	if ((fd = layout_blob_open(l, desc_digest(desc))) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_size != desc_size(desc)) {
+		err_set(EIO, "blob %s has the wrong size", desc_digest(desc));
+		goto out;
+	}
+	if (add_header(a, name, 0, st.st_size) == -1)
+		goto out;
+	for (left = st.st_size; left > 0; left -= r) {
+		r = read(fd, tmp, sizeof(tmp) < (size_t)left ? sizeof(tmp) :
+		    (size_t)left);
+		if (r == -1 && errno == EINTR) {
+			r = 0;
+			continue;
+		}
+		if (r <= 0) {
+			err_sys(r ? errno : EIO, "cannot read blob %s",
+			    desc_digest(desc));
+			goto out;
+		}
+		if (archive_write_data(a, tmp, r) != r) {
+			ar_fail(a, name);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+static int
+seen(json_t *set, const char *name)
+{
+	if (json_object_get(set, name))
+		return 1;
+	json_object_set_new(set, name, json_true());
+	return 0;
+}
+
+int
+dockersave_write(struct layout *l, const struct dockersave_image *imgs,
+    size_t n, int fd)
+{
+	struct archive *a = archive_write_new();
+	struct buf b = BUF_INIT, out = BUF_INIT;
+	json_t *top = json_array(), *names = json_object(), *m = NULL;
+	json_t *layers, *e, *rec, *cfg, *lay;
+	char *name;
+	size_t i, j;
+	int rc = -1;
+
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		ar_fail(a, "docker save tarball");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		buf_reset(&b);
+		json_decref(m);
+		m = NULL;
+		if (layout_blob_read(l, desc_digest(imgs[i].manifest),
+		    JSON_MAX_DOC, &b) == -1 ||
+		    !(m = json_parse(b.data, b.len, imgs[i].ref)))
+			goto out;
+		cfg = json_object_get(m, "config");
+		layers = json_object_get(m, "layers");
+		if (desc_check(cfg, imgs[i].ref) == -1)
+			goto out;
+		rec = json_object();
+		lay = json_array();
+		json_array_foreach(layers, j, e) {
+			if (desc_check(e, imgs[i].ref) == -1) {
+				json_decref(rec);
+				json_decref(lay);
+				goto out;
+			}
+			name = xasprintf("%s/layer.tar", hex_of(desc_digest(e)));
+			json_array_append_new(lay, json_string(name));
+			if (!seen(names, name) &&
+			    (add_header(a, hex_of(desc_digest(e)), 1, 0) == -1 ||
+			    add_blob(a, l, name, e) == -1)) {
+				free(name);
+				json_decref(rec);
+				json_decref(lay);
+				goto out;
+			}
+			free(name);
+		}
+		name = xasprintf("%s.json", hex_of(desc_digest(cfg)));
+		json_object_set_new(rec, "Config", json_string(name));
+		json_object_set_new(rec, "RepoTags", imgs[i].repo_tag ?
+		    json_pack("[s]", imgs[i].repo_tag) : json_null());
+		json_object_set_new(rec, "Layers", lay);
+		json_array_append_new(top, rec);
+		if (!seen(names, name) && add_blob(a, l, name, cfg) == -1) {
+			free(name);
+			goto out;
+		}
+		free(name);
+	}
+	json_dump_buf(top, &out);
+	if (add_mem(a, "manifest.json", out.data, out.len) == -1)
+		goto out;
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		ar_fail(a, "docker save tarball");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		archive_write_fail(a);
+	archive_write_free(a);
+	json_decref(m);
+	json_decref(top);
+	json_decref(names);
+	buf_release(&b);
+	buf_release(&out);
+	return rc;
+}
