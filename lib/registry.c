@@ -1,0 +1,796 @@
+/* lib/registry.c - the OCI distribution API (registry-client.md §2, §3, §6) */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "auth.h"
+#include "digest.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "layout.h"
+#include "manifest.h"
+#include "registry.h"
+#include "xalloc.h"
+
+const char *
+registry_api_host(const char *domain)
+{
+	if (strcmp(domain, "docker.io") == 0 ||
+	    strcmp(domain, "index.docker.io") == 0)
+		return "registry-1.docker.io";
+	return domain;
+}
+
+struct registry *
+registry_new(struct http *h, const char *domain, int jobs)
+{
+	struct registry *r = xcalloc(1, sizeof(*r));
+
+	r->h = h;
+	r->domain = xstrdup(domain);
+	r->api_host = xstrdup(registry_api_host(domain));
+	r->jobs = jobs > 0 ? jobs : 4;
+	return r;
+}
+
+void
+registry_free(struct registry *r)
+{
+	if (r == NULL)
+		return;
+	if (r->probed)
+		auth_release(&r->auth);
+	free(r->domain);
+	free(r->api_host);
+	free(r->base);
+	free(r);
+}
+
+char *
+registry_url(struct registry *r, const char *repo, const char *kind,
+    const char *arg)
+{
+	return xasprintf("%s/v2/%s/%s%s%s", r->base, repo, kind,
+	    arg ? "/" : "", arg ? arg : "");
+}
+
+/* a TLS failure that must never fall back to plain http */
+static int
+cert_error(int code)
+{
+	return code == CURLE_PEER_FAILED_VERIFICATION ||
+	    code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_CACERT_BADFILE ||
+	    code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
+static int
+ping(struct registry *r, const char *scheme, struct http_req *q, int probe)
+{
+	char *url = xasprintf("%s://%s/v2/", scheme, r->api_host);
+
+	http_req_reset(q);
+	q->method = "GET";
+	http_req_set_url(q, url);
+	q->max_body = HTTP_MAX_ERRBODY;
+	q->no_retry = probe;
+	free(url);
+	return http_do(r->h, q);
+}
+
+int
+registry_probe(struct registry *r)
+{
+	struct http_req q = HTTP_REQ_INIT;
+	const char *scheme = "https";
+	char *v2;
+	int rc = -1;
+
+	if (r->probed)
+		return r->base ? 0 : err_set(EIO, "registry '%s' is not "
+		    "usable", r->domain);
+	r->probed = 1;
+	if (ping(r, "https", &q, http_plain_allowed(r->h, r->api_host)) == -1) {
+		if (!http_plain_allowed(r->h, r->api_host) ||
+		    cert_error(q.curl_code) || q.status != 0) {
+			if (cert_error(q.curl_code))
+				err_set(EIO, "cannot verify the certificate of "
+				    "'%s' (add its CA under /etc/docker/certs.d/"
+				    "%s/ or use --insecure %s): %s",
+				    r->api_host, r->api_host, r->api_host,
+				    q.errmsg);
+			else
+				err_set(q.err ? q.err : EIO, "cannot reach "
+				    "'%s': %s", r->api_host, q.errmsg);
+			goto fail;
+		}
+		/* an eligible host without TLS: plain http on the same port */
+		scheme = "http";
+		if (ping(r, "http", &q, 0) == -1) {
+			err_set(q.err ? q.err : EIO, "cannot reach '%s': %s",
+			    r->api_host, q.errmsg);
+			goto fail;
+		}
+	}
+	r->base = xasprintf("%s://%s", scheme, r->api_host);
+	v2 = xasprintf("%s/v2/", r->base);
+	if (auth_init(&r->auth, r->h, r->domain, NULL, v2) == -1) {
+		free(v2);
+		free(r->base);
+		r->base = NULL;
+		goto fail;
+	}
+	free(v2);
+	if (q.status == 401) {
+		if (auth_challenged(&r->auth, &q) == -1) {
+			err_wrap("registry '%s'", r->domain);
+			goto out;
+		}
+	} else if (q.status != 200) {
+		err_set(EIO, "'%s' is not a registry (GET /v2/ answered %ld)",
+		    r->domain, q.status);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	r->probed = 1;
+	free(r->base);
+	r->base = NULL;
+	http_req_release(&q);
+	/* keep auth released state consistent */
+	memset(&r->auth, 0, sizeof(r->auth));
+	return -1;
+out:
+	http_req_release(&q);
+	if (rc == -1 && r->base != NULL) {
+		auth_release(&r->auth);
+		free(r->base);
+		r->base = NULL;
+		memset(&r->auth, 0, sizeof(r->auth));
+	}
+	return rc;
+}
+
+static void
+scope_for(struct registry *r, const char *repo)
+{
+	char *s = xasprintf("repository:%s:pull", repo);
+
+	auth_add_scope(&r->auth, s);
+	free(s);
+}
+
+int
+registry_request(struct registry *r, const char *repo, struct http_req *q)
+{
+	const char *v;
+	int tries;
+
+	if (registry_probe(r) == -1)
+		return -1;
+	scope_for(r, repo);
+	for (tries = 0; tries < 2; tries++) {
+		if (auth_header(&r->auth, &v) == -1)
+			return err_wrap("registry '%s'", r->domain);
+		q->auth = v;
+		free(q->auth_origin);
+		q->auth_origin = v ? xstrdup(r->auth.origin) : NULL;
+		if (http_do(r->h, q) == -1)
+			return err_set(q->err ? q->err : EIO, "%s", q->errmsg);
+		if (q->status != 401 || tries > 0)
+			break;
+		if (auth_challenged(&r->auth, q) == -1)
+			return err_wrap("registry '%s'", r->domain);
+		if (r->auth.scheme == AUTH_BEARER)
+			auth_invalidate(&r->auth);
+	}
+	q->auth = NULL;
+	return 0;
+}
+
+/* printable excerpt of a body: at most 200 bytes, non-printables escaped */
+static void
+excerpt(const struct buf *b, char *out, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < b->len && i < 200 && o + 5 < n; i++) {
+		unsigned char c = b->data[i];
+
+		if (isprint(c))
+			out[o++] = c;
+		else
+			o += snprintf(out + o, n - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
+int
+registry_status(const struct http_req *q, const long *ok, const char *what)
+{
+	const char *code = NULL, *msg = NULL;
+	json_t *j = NULL, *e;
+	char ex[1024];
+	int notfound = 0, rc, err;
+	size_t i;
+
+	for (i = 0; ok[i] != 0; i++)
+		if (q->status == ok[i])
+			return 0;
+	if (q->body.len > 0)
+		j = json_loadb(q->body.data, q->body.len, 0, NULL);
+	e = json_array_get(json_object_get(j, "errors"), 0);
+	if (json_is_object(e)) {
+		code = json_string_value(json_object_get(e, "code"));
+		msg = json_string_value(json_object_get(e, "message"));
+	}
+	if (q->status == 404)
+		notfound = q->body.len == 0 || (code != NULL &&
+		    (strcmp(code, "MANIFEST_UNKNOWN") == 0 ||
+		    strcmp(code, "NAME_UNKNOWN") == 0 ||
+		    strcmp(code, "BLOB_UNKNOWN") == 0));
+	err = notfound ? ENOENT : (q->status == 401 || q->status == 403) ?
+	    EACCES : EIO;
+	if (notfound)
+		rc = err_set(err, "%s: not found%s%s", what, code ? ": " : "",
+		    code ? code : "");
+	else if (code != NULL)
+		rc = err_set(err, "%s: %s: %.200s", what, code, msg ? msg : "");
+	else {
+		excerpt(&q->body, ex, sizeof(ex));
+		rc = err_set(err, "%s: status %ld%s%s", what, q->status,
+		    ex[0] ? ": " : "", ex);
+	}
+	if (q->status == 401 && !notfound)
+		err_wrap("authentication failed");
+	json_decref(j);
+	return rc;
+}
+
+void
+reg_manifest_release(struct reg_manifest *m)
+{
+	buf_release(&m->body);
+	free(m->media_type);
+	m->media_type = NULL;
+}
+
+static char *
+strip_params(const char *ct)
+{
+	size_t n;
+	char *s;
+
+	if (ct == NULL)
+		return NULL;
+	n = strcspn(ct, ";");
+	while (n > 0 && isspace((unsigned char)ct[n - 1]))
+		n--;
+	s = xstrndup(ct, n);
+	for (char *p = s; *p; p++)
+		*p = tolower((unsigned char)*p);
+	return s;
+}
+
+static int
+manifest_call(struct registry *r, const char *repo, const char *ref,
+    const char *method, struct reg_manifest *m)
+{
+	static const long ok[] = { 200, 0 };
+	struct http_req q = HTTP_REQ_INIT;
+	char *url, what[1024];
+	int rc = -1;
+
+	if (registry_probe(r) == -1)
+		return -1;
+	url = registry_url(r, repo, "manifests", ref);
+	snprintf(what, sizeof(what), "manifest '%s/%s%s%s'", r->domain, repo,
+	    strchr(ref, ':') ? "@" : ":", ref);
+	q.method = method;
+	http_req_set_url(&q, url);
+	free(url);
+	q.accept = MANIFEST_ACCEPT;
+	q.max_body = JSON_MAX_DOC;
+	if (registry_request(r, repo, &q) == -1) {
+		if (errno == EFBIG)
+			err_set(EFBIG, "%s is larger than 8 MiB", what);
+		else
+			err_wrap("%s", what);
+		goto out;
+	}
+	if (registry_status(&q, ok, what) == -1)
+		goto out;
+	if (q.hdr.content_encoding != NULL &&
+	    strcasecmp(q.hdr.content_encoding, "identity") != 0) {
+		err_set(EIO, "%s: content encoding '%.40s' refused", what,
+		    q.hdr.content_encoding);
+		goto out;
+	}
+	free(m->media_type);
+	m->media_type = strip_params(q.hdr.content_type);
+	m->digest[0] = '\0';
+	if (q.hdr.dcd != NULL && digest_parse(q.hdr.dcd, NULL, NULL) == 0)
+		snprintf(m->digest, sizeof(m->digest), "%s", q.hdr.dcd);
+	if (strcmp(method, "HEAD") == 0) {
+		m->size = q.hdr.content_length;
+	} else {
+		char got[DIGEST_MAX];
+		enum digest_algo algo = DIGEST_SHA256;
+
+		if (strchr(ref, ':') != NULL)
+			digest_parse(ref, &algo, NULL);
+		digest_buf(algo, q.body.data ? q.body.data : "", q.body.len,
+		    got);
+		if (strchr(ref, ':') != NULL && strcmp(got, ref) != 0) {
+			err_set(EIO, "%s: content does not match its digest "
+			    "(got '%s')", what, got);
+			goto out;
+		}
+		if (m->digest[0] && strcmp(m->digest, got) != 0)
+			http_log(r->h, 0, "%s: Docker-Content-Digest '%s' "
+			    "differs from the content's '%s'", what, m->digest,
+			    got);
+		memcpy(m->digest, got, sizeof(got));
+		m->size = q.body.len;
+		buf_release(&m->body);
+		m->body = q.body;
+		memset(&q.body, 0, sizeof(q.body));
+	}
+	rc = 0;
+out:
+	http_req_release(&q);
+	return rc;
+}
+
+int
+registry_head_manifest(struct registry *r, const char *repo, const char *ref,
+    struct reg_manifest *m)
+{
+	return manifest_call(r, repo, ref, "HEAD", m);
+}
+
+int
+registry_get_manifest(struct registry *r, const char *repo, const char *ref,
+    struct reg_manifest *m)
+{
+	return manifest_call(r, repo, ref, "GET", m);
+}
+
+int
+registry_get_blob_mem(struct registry *r, const char *repo,
+    const char *digest, int64_t size, size_t max, struct buf *out)
+{
+	static const long ok[] = { 200, 0 };
+	struct http_req q = HTTP_REQ_INIT;
+	enum digest_algo algo;
+	char *url, what[512], got[DIGEST_MAX];
+	int rc = -1;
+
+	if (digest_parse(digest, &algo, NULL) == -1 ||
+	    registry_probe(r) == -1)
+		return -1;
+	snprintf(what, sizeof(what), "blob '%s'", digest);
+	url = registry_url(r, repo, "blobs", digest);
+	q.method = "GET";
+	http_req_set_url(&q, url);
+	free(url);
+	q.max_body = size >= 0 && (uint64_t)size < max ? (size_t)size : max;
+	if (registry_request(r, repo, &q) == -1) {
+		err_wrap("%s", what);
+		goto out;
+	}
+	if (registry_status(&q, ok, what) == -1)
+		goto out;
+	digest_buf(algo, q.body.data ? q.body.data : "", q.body.len, got);
+	if (strcmp(got, digest) != 0 || (size >= 0 && (int64_t)q.body.len !=
+	    size)) {
+		err_set(EIO, "%s: content does not match its digest", what);
+		goto out;
+	}
+	buf_release(out);
+	*out = q.body;
+	memset(&q.body, 0, sizeof(q.body));
+	rc = 0;
+out:
+	http_req_release(&q);
+	return rc;
+}
+
+/* the next page from a Link header: <url>; rel="next" */
+static char *
+next_link(const char *base, const char *link)
+{
+	const char *lt, *gt;
+	char *u, *res;
+
+	if (link == NULL || strstr(link, "rel=\"next\"") == NULL ||
+	    (lt = strchr(link, '<')) == NULL || (gt = strchr(lt, '>')) == NULL)
+		return NULL;
+	u = xstrndup(lt + 1, gt - lt - 1);
+	res = http_resolve_url(base, u);
+	free(u);
+	return res;
+}
+
+int
+registry_tags(struct registry *r, const char *repo, json_t **tags)
+{
+	static const long ok[] = { 200, 0 };
+	struct http_req q = HTTP_REQ_INIT;
+	char *url, *seen[64];
+	size_t nseen = 0, i;
+	json_t *j, *t, *v;
+	int rc = -1;
+
+	*tags = json_array();
+	if (registry_probe(r) == -1)
+		return -1;
+	url = registry_url(r, repo, "tags", "list");
+	while (url != NULL) {
+		for (i = 0; i < nseen; i++)
+			if (strcmp(seen[i], url) == 0)
+				break;
+		if (i < nseen || nseen == 64) {
+			free(url);
+			break;
+		}
+		seen[nseen++] = url;
+		http_req_reset(&q);
+		q.method = "GET";
+		http_req_set_url(&q, url);
+		q.max_body = JSON_MAX_DOC;
+		if (registry_request(r, repo, &q) == -1 ||
+		    registry_status(&q, ok, "tag list") == -1)
+			goto out;
+		if ((j = json_parse(q.body.data, q.body.len, "tag list")) ==
+		    NULL)
+			goto out;
+		t = json_object_get(j, "tags");
+		json_array_foreach(t, i, v)
+			if (json_is_string(v))
+				json_array_append(*tags, v);
+		json_decref(j);
+		url = next_link(q.url, q.hdr.link);
+		if (url != NULL && http_target_ok(r->h, r->base, url) == -1) {
+			free(url);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	http_req_release(&q);
+	if (rc == -1) {
+		json_decref(*tags);
+		*tags = NULL;
+	}
+	return rc;
+}
+
+/* ---- parallel blob downloads ---- */
+
+struct job {
+	struct reg_fetch	*f;
+	char			*repo;
+	char			 digest[DIGEST_MAX];
+	int64_t			 size;
+	struct http_req		 q;
+	struct http_sink	 sink;
+	struct blob_writer	 w;
+	int			 open;		/* w is open */
+	int			 restarts;	/* after a digest mismatch */
+	int			 reauth;	/* after a 401 */
+	int			 state;		/* 0 queued, 1 running, 2 done */
+	int			 failed;
+	int			 err;
+	char			 errmsg[600];
+};
+
+struct reg_fetch {
+	struct registry	*r;
+	struct layout	*l;
+	struct job	**jobs;
+	size_t		 n;
+	size_t		 next;		/* first queued job */
+	size_t		 running;
+	size_t		 done;
+	int64_t		 bytes;
+};
+
+static int
+job_fail(struct job *j, int err, const char *msg)
+{
+	j->failed = 1;
+	j->err = err;
+	snprintf(j->errmsg, sizeof(j->errmsg), "blob '%s': %.400s", j->digest,
+	    msg);
+	return -1;
+}
+
+static int
+writer_reopen(struct job *j)
+{
+	if (j->open)
+		blob_writer_abort(&j->w);
+	j->open = 0;
+	if (blob_writer_open(j->f->l, &j->w, j->digest, j->size) == -1)
+		return -1;
+	j->open = 1;
+	return 0;
+}
+
+static int
+sink_start(void *arg, struct http_req *q)
+{
+	struct job *j = arg;
+
+	if (q->status == 206) {
+		long long a, b, total = -1;
+		const char *cr = q->hdr.content_range;
+		int ok = cr != NULL && (sscanf(cr, "bytes %lld-%lld/%lld", &a,
+		    &b, &total) == 3 || sscanf(cr, "bytes %lld-%lld/*", &a,
+		    &b) == 2);
+
+		if (!ok || a != j->w.size || b != j->size - 1 ||
+		    (total >= 0 && total != j->size) ||
+		    (q->hdr.content_length >= 0 &&
+		    q->hdr.content_length != j->size - j->w.size))
+			return http_req_fail(q, EIO, "bad Content-Range '%.80s'",
+			    cr ? cr : "");
+		return 0;
+	}
+	/* a 200: Range was ignored, or none was sent: start from 0 */
+	if (j->w.size > 0 && writer_reopen(j) == -1)
+		return http_req_fail(q, errno, "%s", err_msg());
+	if (q->hdr.content_length >= 0 && q->hdr.content_length != j->size)
+		return http_req_fail(q, EIO, "the registry sends %lld bytes, "
+		    "the descriptor says %lld", (long long)q->hdr.content_length,
+		    (long long)j->size);
+	return 0;
+}
+
+static int
+sink_write(void *arg, struct http_req *q, const void *p, size_t n)
+{
+	struct job *j = arg;
+
+	if (blob_writer_write(&j->w, p, n) == -1)
+		return http_req_fail(q, errno, "%s", err_msg());
+	return 0;
+}
+
+static int64_t
+sink_rewind(void *arg, struct http_req *q)
+{
+	struct job *j = arg;
+
+	return j->w.size > 0 && j->w.size < j->size ? j->w.size : 0;
+}
+
+static void job_done(struct http_req *q, void *arg);
+
+static void
+job_submit(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+	const char *v = NULL;
+	char *url;
+
+	url = registry_url(f->r, j->repo, "blobs", j->digest);
+	http_req_reset(&j->q);
+	j->q.method = "GET";
+	http_req_set_url(&j->q, url);
+	free(url);
+	j->q.sink = &j->sink;
+	j->q.max_body = 0;
+	j->q.range_from = j->w.size > 0 ? j->w.size : -1;
+	j->q.done = job_done;
+	j->q.done_arg = j;
+	if (auth_header(&f->r->auth, &v) == -1) {
+		job_fail(j, errno, err_msg());
+		j->state = 2;
+		f->running--;
+		f->done++;
+		return;
+	}
+	j->q.auth = v;
+	free(j->q.auth_origin);
+	j->q.auth_origin = v ? xstrdup(f->r->auth.origin) : NULL;
+	http_submit(f->r->h, &j->q);
+}
+
+static void
+start_more(struct reg_fetch *f)
+{
+	while (f->running < (size_t)f->r->jobs && f->next < f->n) {
+		struct job *j = f->jobs[f->next++];
+
+		if (writer_reopen(j) == -1) {
+			job_fail(j, errno, err_msg());
+			j->state = 2;
+			f->done++;
+			continue;
+		}
+		j->state = 1;
+		f->running++;
+		job_submit(j);
+	}
+}
+
+static void
+job_end(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+
+	if (j->open && j->failed) {
+		blob_writer_abort(&j->w);
+		j->open = 0;
+	}
+	j->state = 2;
+	f->running--;
+	f->done++;
+	start_more(f);
+}
+
+static void
+job_done(struct http_req *q, void *arg)
+{
+	static const long ok[] = { 200, 206, 0 };
+	struct job *j = arg;
+	struct reg_fetch *f = j->f;
+	char what[DIGEST_MAX + 16];
+
+	if (q->result == -1) {
+		job_fail(j, q->err ? q->err : EIO, q->errmsg);
+		job_end(j);
+		return;
+	}
+	if (q->status == 401 && !j->reauth) {
+		j->reauth = 1;
+		if (auth_challenged(&f->r->auth, q) == -1) {
+			job_fail(j, errno, err_msg());
+			job_end(j);
+			return;
+		}
+		auth_invalidate(&f->r->auth);
+		job_submit(j);
+		return;
+	}
+	snprintf(what, sizeof(what), "blob '%s'", j->digest);
+	if (registry_status(q, ok, what) == -1) {
+		j->failed = 1;
+		j->err = errno;
+		snprintf(j->errmsg, sizeof(j->errmsg), "%.590s", err_msg());
+		job_end(j);
+		return;
+	}
+	if (blob_writer_finish(&j->w) == -1) {
+		/* a wrong or short body: once more from 0, then give up */
+		if (j->restarts++ == 0 && writer_reopen(j) == 0) {
+			http_log(f->r->h, 1, "blob '%s': %s; downloading again",
+			    j->digest, err_msg());
+			job_submit(j);
+			return;
+		}
+		job_fail(j, EIO, err_msg());
+		job_end(j);
+		return;
+	}
+	if (blob_writer_publish(&j->w) == -1) {
+		j->open = 0;
+		job_fail(j, errno, err_msg());
+		job_end(j);
+		return;
+	}
+	j->open = 0;
+	f->bytes += j->size;
+	http_log(f->r->h, 1, "fetched blob '%s' (%lld bytes)", j->digest,
+	    (long long)j->size);
+	job_end(j);
+}
+
+struct reg_fetch *
+registry_fetch_new(struct registry *r, struct layout *l)
+{
+	struct reg_fetch *f = xcalloc(1, sizeof(*f));
+
+	f->r = r;
+	f->l = l;
+	return f;
+}
+
+int
+registry_fetch_add(struct reg_fetch *f, const char *repo, const char *digest,
+    int64_t size)
+{
+	struct job *j;
+	size_t i;
+
+	if (digest_parse(digest, NULL, NULL) == -1)
+		return -1;
+	if (size < 0)
+		return err_set(EINVAL, "blob '%s' has no size", digest);
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->jobs[i]->digest, digest) == 0)
+			return 0;
+	j = xcalloc(1, sizeof(*j));
+	j->f = f;
+	j->repo = xstrdup(repo);
+	snprintf(j->digest, sizeof(j->digest), "%s", digest);
+	j->size = size;
+	j->sink.start = sink_start;
+	j->sink.write = sink_write;
+	j->sink.rewind = sink_rewind;
+	j->sink.arg = j;
+	j->q = (struct http_req)HTTP_REQ_INIT;
+	j->w = (struct blob_writer)BLOB_WRITER_INIT;
+	f->jobs = xrealloc(f->jobs, (f->n + 1) * sizeof(*f->jobs));
+	f->jobs[f->n++] = j;
+	return 0;
+}
+
+int
+registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
+{
+	size_t i, ok = 0;
+	int rc = 0;
+
+	if (f->n > f->next && registry_probe(f->r) == -1)
+		return -1;
+	for (i = f->next; i < f->n; i++) {
+		char *s = xasprintf("repository:%s:pull", f->jobs[i]->repo);
+
+		auth_add_scope(&f->r->auth, s);
+		free(s);
+	}
+	start_more(f);
+	if (http_run(f->r->h) == -1)
+		return -1;
+	for (i = 0; i < f->n; i++) {
+		struct job *j = f->jobs[i];
+
+		if (j->failed) {
+			if (rc == 0)
+				err_set(j->err ? j->err : EIO, "%s", j->errmsg);
+			rc = -1;
+		} else if (j->state == 2) {
+			ok++;
+		}
+	}
+	if (ok > 0 && layout_sync_blobs(f->l) == -1)
+		rc = -1;
+	if (done != NULL)
+		*done = ok;
+	if (bytes != NULL)
+		*bytes = f->bytes;
+	return rc;
+}
+
+void
+registry_fetch_free(struct reg_fetch *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->n; i++) {
+		struct job *j = f->jobs[i];
+
+		if (j->open)
+			blob_writer_abort(&j->w);
+		j->q.auth = NULL;
+		http_req_release(&j->q);
+		free(j->repo);
+		free(j);
+	}
+	free(f->jobs);
+	free(f);
+}

@@ -1,0 +1,114 @@
+/* lib/registry.h - the OCI distribution API (registry-client.md §2, §3, §6)
+ *
+ * A struct registry is one registry host for the run: the scheme chosen
+ * by probing /v2/ (https, then plain http for eligible hosts), its
+ * authentication state (one scope set, widened per repository), and the
+ * calls of §3.2. Pull is here; push (blob HEAD, uploads, mounts, manifest
+ * PUT) is meant to be added beside it with registry_request().
+ *
+ * Blobs are fetched in parallel through one curl multi handle: queue them
+ * with registry_fetch_add(), then registry_fetch_run() streams each into
+ * the cache, hashing as it arrives, resuming with Range after a broken
+ * connection, and publishing only verified blobs.
+ */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "auth.h"
+#include "digest.h"
+#include "http.h"
+#include "layout.h"
+#include "xalloc.h"
+
+struct registry {
+	struct http	*h;
+	char		*domain;	/* as in references: "docker.io" */
+	char		*api_host;	/* "registry-1.docker.io" for the Hub */
+	char		*base;		/* "scheme://host[:port]" once probed */
+	struct auth	 auth;
+	int		 probed;
+	int		 jobs;		/* parallel blob transfers */
+};
+
+/* the API host of a reference domain: the Hub's is registry-1.docker.io */
+const char *registry_api_host(const char *domain);
+
+struct registry	*registry_new(struct http *h, const char *domain, int jobs);
+void		 registry_free(struct registry *r);
+
+/*
+ * Probe the registry once (GET /v2/): pick the scheme and learn its
+ * challenge. Called by every other function; -1 with a message when the
+ * host is not a registry or cannot be reached.
+ */
+int	registry_probe(struct registry *r);
+
+/*
+ * A request on repository repo with authentication: the Authorization
+ * header as the registry asked for it, one retry after a 401 with a new
+ * token. The caller fills method, URL (registry_url()), Accept, body.
+ */
+int	registry_request(struct registry *r, const char *repo,
+	    struct http_req *q);
+/* "<base>/v2/<repo>/<kind>/<arg>"; caller frees */
+char	*registry_url(struct registry *r, const char *repo, const char *kind,
+	    const char *arg);
+/*
+ * Turn a response into 0 (status in ok, a 0-terminated list) or -1 with
+ * a message: ENOENT for a 404 that means "not found" (§3.4), EACCES for
+ * 401 and 403, EIO otherwise, with the registry's code and message.
+ */
+int	registry_status(const struct http_req *q, const long *ok,
+	    const char *what);
+
+/* a manifest as served */
+struct reg_manifest {
+	struct buf	 body;		/* exact bytes (GET) */
+	char		*media_type;	/* Content-Type, parameters stripped */
+	char		 digest[DIGEST_MAX];	/* computed (GET) or DCD (HEAD) */
+	int64_t		 size;
+};
+#define REG_MANIFEST_INIT { BUF_INIT, NULL, "", -1 }
+void	reg_manifest_release(struct reg_manifest *m);
+
+/*
+ * HEAD a tag or digest with the full Accept list: media type, digest
+ * (from Docker-Content-Digest; "" when the registry sent none or a
+ * malformed one) and size. ENOENT when the manifest does not exist.
+ */
+int	registry_head_manifest(struct registry *r, const char *repo,
+	    const char *ref, struct reg_manifest *m);
+/*
+ * GET a manifest or index (at most 8 MiB, identity encoding). For a
+ * digest reference the bytes must hash to it; for a tag a differing
+ * Docker-Content-Digest draws a warning through the log hook.
+ */
+int	registry_get_manifest(struct registry *r, const char *repo,
+	    const char *ref, struct reg_manifest *m);
+/* GET a small blob (a config) into memory, verified against digest */
+int	registry_get_blob_mem(struct registry *r, const char *repo,
+	    const char *digest, int64_t size, size_t max, struct buf *out);
+/* the tag list, following Link pages; *tags is a new JSON array */
+int	registry_tags(struct registry *r, const char *repo, json_t **tags);
+
+/* ---- parallel blob downloads into the cache ---- */
+
+struct reg_fetch;
+
+struct reg_fetch *registry_fetch_new(struct registry *r, struct layout *l);
+/* queue a blob unless it is already queued; digest validated */
+int	registry_fetch_add(struct reg_fetch *f, const char *repo,
+	    const char *digest, int64_t size);
+/*
+ * Download every queued blob, at most r->jobs at a time. 0 when all
+ * arrived verified and are published (and synced); -1 with the first
+ * failure's message (ENOENT when a blob does not exist). *done counts the
+ * blobs downloaded, *bytes their size (either may be NULL).
+ */
+int	registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes);
+void	registry_fetch_free(struct reg_fetch *f);
+
+#endif
