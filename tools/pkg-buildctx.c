@@ -1,10 +1,14 @@
 /* tools/pkg-buildctx.c - write a package's build context as a tar on stdout */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buildctx.h"
@@ -37,6 +41,48 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+extern char **environ;
+
+/*
+ * Fetch ref into the cache with oci-fetch (the one next to this program,
+ * else from PATH); its stdout is not ours, which carries the tar. The
+ * exit status of oci-fetch, or -1 when it cannot be run.
+ */
+static int
+fetch(const char *cachedir, const struct platform *plat, const char *ref)
+{
+	posix_spawn_file_actions_t fa;
+	char self[PATH_MAX], prog[PATH_MAX + 16], pl[128], *slash;
+	char *args[] = { prog, "-q", "-C", (char *)cachedir, "-p", pl,
+		(char *)ref, NULL };
+	ssize_t n;
+	pid_t pid;
+	int st, r;
+
+	platform_format(plat, pl, sizeof(pl));
+	snprintf(prog, sizeof(prog), "oci-fetch");
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			snprintf(prog, sizeof(prog), "%.*s/oci-fetch",
+			    (int)(slash - self), self);
+			if (access(prog, X_OK) == -1)
+				snprintf(prog, sizeof(prog), "oci-fetch");
+		}
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	r = posix_spawnp(&pid, prog, &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0)
+		return -1;
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILURE;
+}
 
 /* one docker save tarball, held in an unlinked temporary file */
 struct dep_tar {
@@ -232,24 +278,38 @@ main(int argc, char *argv[])
 		}
 		skip[0] = rel;
 		cachedir = layout_default_path(cache_opt);
-		if (layout_open(&l, cachedir, 0) == -1) {
-			rc = exit_for_errno();
-			warnmsg_err("image '%s' of package '%s' is not in the "
-			    "cache", y.dep_images.v[0], argv[0]);
-			goto out;
-		}
-		opened = 1;
 		imgs = xcalloc(y.dep_images.n, sizeof(*imgs));
-		for (nimg = 0; nimg < y.dep_images.n; nimg++)
-			if (dockersave_resolve(&l, y.dep_images.v[nimg], &plat,
-			    &imgs[nimg]) == -1) {
+		for (nimg = 0; nimg < y.dep_images.n; nimg++) {
+			const char *ref = y.dep_images.v[nimg];
+			int r, tries;
+
+			for (tries = 0;; tries++) {
+				if (!opened && layout_open(&l, cachedir, 0) == 0)
+					opened = 1;
+				r = opened ? dockersave_resolve(&l, ref, &plat,
+				    &imgs[nimg]) : -1;
+				if (r == 0 || errno != ENOENT || tries)
+					break;
+				/* not in the cache: fetch it, then look again */
+				if ((r = fetch(cachedir, &plat, ref)) != 0) {
+					rc = r == EXIT_NOTFOUND || r == -1 ?
+					    EXIT_NOTFOUND : EXIT_FAILURE;
+					warnmsg("image '%s' of package '%s' is "
+					    "not in the cache '%s'%s", ref,
+					    argv[0], cachedir, r == -1 ?
+					    " and oci-fetch cannot be run" :
+					    " and cannot be fetched");
+					goto out;
+				}
+				errno = ENOENT;
+			}
+			if (r == -1) {
 				rc = exit_for_errno();
 				warnmsg_err("cannot use image '%s' of package "
-				    "'%s'%s", y.dep_images.v[nimg], argv[0],
-				    rc == EXIT_NOTFOUND ? " (fetch it into "
-				    "the cache first)" : "");
+				    "'%s'", ref, argv[0]);
 				goto out;
 			}
+		}
 		tars = xcalloc(nimg, sizeof(*tars));
 		if (*y.dep_target) {
 			if (save_to_tmp(&l, imgs, nimg, rel, &tars[ntar++]) == -1)
