@@ -211,7 +211,8 @@ walk(struct buildctx *c, const char *path, const char *name, const char *rel,
 		goto out;
 	}
 	closedir(dir);
-	qsort(kids, n, sizeof(*kids), cmpstr);
+	if (n)
+		qsort(kids, n, sizeof(*kids), cmpstr);
 	for (i = 0; i < n; i++) {
 		p = xasprintf("%s/%s", path, kids[i]);
 		nm = strcmp(name, ".") ? xasprintf("%s/%s", name, kids[i]) :

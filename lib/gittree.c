@@ -356,7 +356,8 @@ gittree_content_hash(struct gittree *g, const char *rel, char out[65])
 	na = n;
 	if (collect_untracked(g, rel, &names, &n) == -1)
 		goto out;
-	qsort(names + na, n - na, sizeof(*names), cmpstr);
+	if (n > na)
+		qsort(names + na, n - na, sizeof(*names), cmpstr);
 
 	if (!(ctx = EVP_MD_CTX_new()) ||
 	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
