@@ -16,6 +16,11 @@
       (http://127.0.0.1:PORT) under NAME:TAG: blobs by monolithic upload,
       then children by digest, then the root by tag.
 
+  ocitest.py blobs DIR NAME:TAG root|all|attestations|OS/ARCH[/VARIANT]
+      Print the digests of the image's root, of everything, of its entries
+      without a real platform, or of one platform (manifest, config,
+      layers), one a line.
+
 Everything is loopback; nothing here needs a daemon.
 """
 import base64
@@ -317,7 +322,46 @@ def push(args):
     sys.exit("ocitest: no image " + name)
 
 
+def blobs(args):
+    """the digests an image NAME:TAG of DIR holds: WHICH is root, all,
+    attestations (entries without a real platform, whole) or a platform
+    os/arch[/variant] (its manifest, config and layers)"""
+    d, name, which = args[0], args[1], args[2]
+    with open(os.path.join(d, "index.json")) as f:
+        top = json.load(f)
+    root = [m for m in top["manifests"]
+            if m.get("annotations", {}).get(REF_NAME) == name][0]
+    if which == "root":
+        print(root["digest"])
+        return
+    out = []
+
+    def walk(desc):
+        out.append(desc["digest"])
+        with open(blob_path(d, desc["digest"]), "rb") as f:
+            doc = json.load(f)
+        if "manifests" in doc:
+            for c in doc["manifests"]:
+                walk(c)
+        else:
+            out.append(doc["config"]["digest"])
+            out.extend(l["digest"] for l in doc["layers"])
+    if which == "all":
+        walk(root)
+    else:
+        with open(blob_path(d, root["digest"]), "rb") as f:
+            doc = json.load(f)
+        for c in doc.get("manifests", []):
+            p = c.get("platform", {})
+            real = p.get("os", "unknown") != "unknown"
+            key = "/".join([p.get("os", ""), p.get("architecture", "")] +
+                           ([p["variant"]] if "variant" in p else []))
+            if (which == "attestations" and not real) or key == which:
+                walk(c)
+    print("\n".join(out))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("gen", "push"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("gen", "push", "blobs"):
         sys.exit(__doc__)
-    {"gen": gen, "push": push}[sys.argv[1]](sys.argv[2:])
+    {"gen": gen, "push": push, "blobs": blobs}[sys.argv[1]](sys.argv[2:])
