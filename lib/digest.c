@@ -1,5 +1,7 @@
 /* lib/digest.c - sha256/sha512 through OpenSSL EVP */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -15,6 +17,8 @@ static const struct {
 	[DIGEST_SHA256] = { "sha256", 64 },
 	[DIGEST_SHA512] = { "sha512", 128 },
 };
+
+static void drain(struct digest *);
 
 static const EVP_MD *
 md(enum digest_algo algo)
@@ -71,8 +75,125 @@ void
 digest_update(struct digest *d, const void *p, size_t n)
 {
 	/* EVP_DigestUpdate cannot fail for the software digests used here */
-	if (n)
+	if (n) {
+		drain(d);
 		EVP_DigestUpdate(d->ctx, p, n);
+	}
+}
+
+/*
+ * The helper thread. Copying a blob into the cache costs a pass to read it,
+ * one to hash it and one to write it; with the hash on the other core,
+ * behind a queue of two blocks, an import costs about what hashing alone
+ * does. The thread starts on first use; the slots hold copies of the blocks.
+ */
+#define SLOTS		2
+#define SLOT_MAX	(2u << 20)
+
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 state;		/* 0 not started, 1 running, -1 unavailable */
+	unsigned	 head, tail;	/* jobs head..tail-1 are queued */
+	struct {
+		struct digest	*d;
+		unsigned char	*buf;
+		size_t		 n;
+	} slot[SLOTS];
+} q = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *
+hasher_main(void *arg)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&q.mu);
+	for (;;) {
+		while (q.head == q.tail)
+			pthread_cond_wait(&q.cv, &q.mu);
+		i = q.head % SLOTS;
+		pthread_mutex_unlock(&q.mu);
+		EVP_DigestUpdate(q.slot[i].d->ctx, q.slot[i].buf, q.slot[i].n);
+		pthread_mutex_lock(&q.mu);
+		q.slot[i].d = NULL;
+		q.head++;
+		pthread_cond_broadcast(&q.cv);
+	}
+	return arg;
+}
+
+static int
+hasher_ready(void)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	unsigned i;
+
+	if (q.state != 0)
+		return q.state == 1;
+	for (i = 0; i < SLOTS; i++)
+		if (!(q.slot[i].buf = malloc(SLOT_MAX)))
+			break;
+	q.state = -1;
+	if (i == SLOTS && pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&tid, &attr, hasher_main, NULL) == 0)
+			q.state = 1;
+		pthread_attr_destroy(&attr);
+	}
+	return q.state == 1;
+}
+
+/* wait until no queued block belongs to d; called with q.mu held */
+static void
+drain_locked(struct digest *d)
+{
+	unsigned i;
+
+	for (;;) {
+		for (i = q.head; i != q.tail; i++)
+			if (q.slot[i % SLOTS].d == d)
+				break;
+		if (i == q.tail)
+			return;
+		pthread_cond_wait(&q.cv, &q.mu);
+	}
+}
+
+static void
+drain(struct digest *d)
+{
+	if (q.state != 1)
+		return;
+	pthread_mutex_lock(&q.mu);
+	drain_locked(d);
+	pthread_mutex_unlock(&q.mu);
+}
+
+void
+digest_update_async(struct digest *d, const void *p, size_t n)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&q.mu);
+	if (n > SLOT_MAX || !hasher_ready()) {
+		drain_locked(d);
+		pthread_mutex_unlock(&q.mu);
+		EVP_DigestUpdate(d->ctx, p, n);
+		return;
+	}
+	while (q.tail - q.head == SLOTS)
+		pthread_cond_wait(&q.cv, &q.mu);
+	i = q.tail % SLOTS;
+	pthread_mutex_unlock(&q.mu);
+	/* the slot is free and only this thread fills slots: copy unlocked */
+	memcpy(q.slot[i].buf, p, n);
+	pthread_mutex_lock(&q.mu);
+	q.slot[i].d = d;
+	q.slot[i].n = n;
+	q.tail++;
+	pthread_cond_broadcast(&q.cv);
+	pthread_mutex_unlock(&q.mu);
 }
 
 void
@@ -83,6 +204,7 @@ digest_final(struct digest *d, char out[DIGEST_MAX])
 	unsigned int i, n = 0;
 	char *o;
 
+	drain(d);
 	EVP_DigestFinal_ex(d->ctx, raw, &n);
 	o = out + strlen(strcpy(out, algos[d->algo].name));
 	*o++ = ':';
@@ -97,6 +219,7 @@ digest_final(struct digest *d, char out[DIGEST_MAX])
 void
 digest_release(struct digest *d)
 {
+	drain(d);
 	EVP_MD_CTX_free(d->ctx);
 	d->ctx = NULL;
 }

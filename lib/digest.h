@@ -26,6 +26,13 @@ struct digest {
 int	digest_parse(const char *s, enum digest_algo *algo, const char **hex);
 int	digest_init(struct digest *d, enum digest_algo algo);
 void	digest_update(struct digest *d, const void *p, size_t n);
+/*
+ * Like digest_update(), but a large block is copied to a queue and hashed
+ * on a helper thread, so the caller can write the same bytes to a file at
+ * the same time; p may be reused on return. digest_final() and
+ * digest_release() wait for the queue. Without a thread it hashes at once.
+ */
+void	digest_update_async(struct digest *d, const void *p, size_t n);
 /* writes "algo:hex" and releases the context */
 void	digest_final(struct digest *d, char out[DIGEST_MAX]);
 void	digest_release(struct digest *d);

@@ -19,6 +19,8 @@
 #define EMPTY_INDEX	"{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX \
 			"\",\"manifests\":[]}"
 #define INDEX_TMP	".index.json.tmp"	/* only ever written under the lock */
+/* below this, queueing a block for the hash thread costs more than it saves */
+#define PARALLEL_HASH_MIN	(64 * 1024)
 
 char *
 layout_default_path(const char *opt)
@@ -360,10 +362,22 @@ blob_writer_write(struct blob_writer *w, const void *p, size_t n)
 
 		memcpy(w->head + w->size, p, k < n ? k : n);
 	}
-	digest_update(&w->d, p, n);
+	/* big blocks are hashed on the other core while this one writes */
+	if (n >= PARALLEL_HASH_MIN)
+		digest_update_async(&w->d, p, n);
+	else
+		digest_update(&w->d, p, n);
 	if (write_all(w->fd, p, n) == -1)
 		return err_sys(errno, "cannot write to the cache '%s'",
 		    w->l->path);
+#ifdef SYNC_FILE_RANGE_WRITE
+	/*
+	 * Start writing big blocks to disk now, so that the fsync in
+	 * blob_writer_finish() finds little left to wait for.
+	 */
+	if (n >= PARALLEL_HASH_MIN)
+		sync_file_range(w->fd, w->size, n, SYNC_FILE_RANGE_WRITE);
+#endif
 	w->size += n;
 	return 0;
 }

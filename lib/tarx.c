@@ -8,7 +8,7 @@
 #include "err.h"
 #include "tarx.h"
 
-#define BLOCK	(256 * 1024)
+#define BLOCK	(1024 * 1024)	/* fewer, larger blocks: see layout.c */
 
 int
 tarx_clean_path(const char *name, struct buf *out)

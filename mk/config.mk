@@ -29,7 +29,7 @@ endif
 WARNINGS = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wformat=2 -Wno-unused-parameter
 
-ALL_CFLAGS   = -std=c99 $(WARNINGS) $(WERROR) $(SAN_FLAGS) $(CFLAGS)
+ALL_CFLAGS   = -std=c99 -pthread $(WARNINGS) $(WERROR) $(SAN_FLAGS) $(CFLAGS)
 ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DOCIKIT_VERSION='"$(VERSION)"' -Ilib \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS)
@@ -38,5 +38,5 @@ ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 AS_NEEDED   := $(shell printf 'int main(void){return 0;}' | \
 	$(CC) -Wl,--as-needed -x c -o /dev/null - >/dev/null 2>&1 && \
 	echo -Wl,--as-needed)
-ALL_LDFLAGS  = $(SAN_FLAGS) $(LDFLAGS)
+ALL_LDFLAGS  = -pthread $(SAN_FLAGS) $(LDFLAGS)
 LDLIBS       = $(AS_NEEDED) $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)

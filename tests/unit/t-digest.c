@@ -1,4 +1,5 @@
 /* tests/unit/t-digest.c - digest parsing and hashing */
+#include <stdlib.h>
 #include <string.h>
 
 #include "digest.h"
@@ -28,6 +29,41 @@ main(void)
 	digest_final(&d, out);
 	is(out, ABC256, "streaming gives the same digest");
 	ok(d.ctx == NULL, "final releases the context");
+
+	{
+		/* the queue hashes copies in order, for two digests at once */
+		size_t big = 3u << 20, i;
+		unsigned char *p = malloc(big);
+		char want[DIGEST_MAX], got1[DIGEST_MAX], got2[DIGEST_MAX];
+		struct digest d1, d2;
+
+		for (i = 0; i < big; i++)
+			p[i] = (unsigned char)(i * 2654435761u >> 13);
+		digest_buf(DIGEST_SHA256, p, big, want);
+		digest_init(&d1, DIGEST_SHA256);
+		digest_init(&d2, DIGEST_SHA256);
+		for (i = 0; i < big; i += 700000) {
+			size_t n = big - i < 700000 ? big - i : 700000;
+
+			digest_update_async(&d1, p + i, n);
+			digest_update_async(&d2, p + i, n / 2);
+			digest_update(&d2, p + i + n / 2, n - n / 2);
+		}
+		digest_update_async(&d1, p, 0);
+		digest_final(&d1, got1);
+		digest_final(&d2, got2);
+		is(got1, want, "async updates give the same digest");
+		is(got2, want, "async and sync updates interleave in order");
+		digest_init(&d1, DIGEST_SHA256);
+		digest_update_async(&d1, p, big);	/* larger than a slot */
+		digest_final(&d1, got1);
+		is(got1, want, "a block larger than a slot is hashed inline");
+		digest_init(&d1, DIGEST_SHA256);
+		digest_update_async(&d1, p, 100000);
+		digest_release(&d1);
+		ok(d1.ctx == NULL, "release waits for queued blocks");
+		free(p);
+	}
 
 	ok(digest_parse(ABC256, &a, &hex) == 0 && a == DIGEST_SHA256 &&
 	    strlen(hex) == 64, "sha256 digest parses");
