@@ -93,7 +93,9 @@ digest_update(struct digest *d, const void *p, size_t n)
 static struct {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
+	pthread_t	 tid;
 	int		 state;		/* 0 not started, 1 running, -1 unavailable */
+	int		 quit;		/* set at exit: finish the queue, return */
 	unsigned	 head, tail;	/* jobs head..tail-1 are queued */
 	struct {
 		struct digest	*d;
@@ -109,8 +111,10 @@ hasher_main(void *arg)
 
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		while (q.head == q.tail)
+		while (q.head == q.tail && !q.quit)
 			pthread_cond_wait(&q.cv, &q.mu);
+		if (q.head == q.tail)
+			break;
 		i = q.head % SLOTS;
 		pthread_mutex_unlock(&q.mu);
 		EVP_DigestUpdate(q.slot[i].d->ctx, q.slot[i].buf, q.slot[i].n);
@@ -119,28 +123,61 @@ hasher_main(void *arg)
 		q.head++;
 		pthread_cond_broadcast(&q.cv);
 	}
+	pthread_mutex_unlock(&q.mu);
 	return arg;
 }
 
+/* at exit: let the thread finish and go, so nothing is left running */
+static void
+hasher_stop(void)
+{
+	unsigned i;
+
+	if (q.state == 1) {
+		pthread_mutex_lock(&q.mu);
+		q.quit = 1;
+		pthread_cond_broadcast(&q.cv);
+		pthread_mutex_unlock(&q.mu);
+		pthread_join(q.tid, NULL);
+	}
+	for (i = 0; i < SLOTS; i++) {
+		free(q.slot[i].buf);
+		q.slot[i].buf = NULL;
+	}
+	q.state = -1;
+}
+
+/* a forked child has no hash thread: it starts its own when it needs one */
+static void
+hasher_forked(void)
+{
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.cv, NULL);
+	q.head = q.tail = 0;
+	if (q.state == 1)
+		q.state = 0;
+}
+
+/* called with q.mu held */
 static int
 hasher_ready(void)
 {
-	pthread_attr_t attr;
-	pthread_t tid;
+	static int registered;
 	unsigned i;
 
 	if (q.state != 0)
 		return q.state == 1;
+	if (!registered) {
+		registered = 1;
+		atexit(hasher_stop);
+		pthread_atfork(NULL, NULL, hasher_forked);
+	}
 	for (i = 0; i < SLOTS; i++)
-		if (!(q.slot[i].buf = malloc(SLOT_MAX)))
+		if (!q.slot[i].buf && !(q.slot[i].buf = malloc(SLOT_MAX)))
 			break;
 	q.state = -1;
-	if (i == SLOTS && pthread_attr_init(&attr) == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&tid, &attr, hasher_main, NULL) == 0)
-			q.state = 1;
-		pthread_attr_destroy(&attr);
-	}
+	if (i == SLOTS && pthread_create(&q.tid, NULL, hasher_main, NULL) == 0)
+		q.state = 1;
 	return q.state == 1;
 }
 

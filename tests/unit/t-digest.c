@@ -1,6 +1,9 @@
 /* tests/unit/t-digest.c - digest parsing and hashing */
+#include <sys/wait.h>
+
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "tap.h"
@@ -62,6 +65,25 @@ main(void)
 		digest_update_async(&d1, p, 100000);
 		digest_release(&d1);
 		ok(d1.ctx == NULL, "release waits for queued blocks");
+		{
+			/* a child inherits no thread: it must start its own */
+			int status = -1;
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				digest_init(&d1, DIGEST_SHA256);
+				digest_update_async(&d1, p, 1u << 20);
+				digest_update_async(&d1, p + (1u << 20), big - (1u << 20));
+				digest_final(&d1, got1);
+				free(p);
+				exit(strcmp(got1, want) != 0);
+			}
+			alarm(20);
+			waitpid(pid, &status, 0);
+			alarm(0);
+			ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			    "a forked child hashes asynchronously too");
+		}
 		free(p);
 	}
 
