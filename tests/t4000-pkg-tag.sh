@@ -222,9 +222,8 @@ test_expect_success 'package at the top of its repository' '
 test_expect_success '--build-yml is always joined to the package' '
 	fresh r && cp r/pkg/dummy/build.yml r/pkg/dummy/alt.yml &&
 	sed -i s/dummy/alt/ r/pkg/dummy/alt.yml &&
-	expect_tag r linuxkit/alt:$TREE-dirty-0000000 --build-yml alt.yml \
-		pkg/dummy 2>/dev/null ||
-	(cd r && pkg-tag --build-yml alt.yml pkg/dummy) | grep "^linuxkit/alt:$TREE-dirty-" &&
+	(cd r && pkg-tag --build-yml alt.yml pkg/dummy) >actual &&
+	grep "^linuxkit/alt:$TREE-dirty-[0-9a-f]\{7\}\$" actual &&
 	(cd r && test_expect_code 1 pkg-tag --build-yml /abs/alt.yml pkg/dummy) \
 		2>err &&
 	test_one_line_error err "$PWD/r/pkg/dummy/abs/alt.yml"
