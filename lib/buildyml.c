@@ -1,4 +1,5 @@
 /* lib/buildyml.c - strict build.yml decoding with libyaml's document API */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -810,18 +811,30 @@ decode_obj(struct dec *d, const yaml_node_t *n, const struct schema *s,
 	return 0;
 }
 
-/* compact JSON with Go's HTML-safe escapes */
+/* compact JSON with Go's escapes: HTML-safe, lower-case \u00xx */
 static char *
 go_json(const json_t *j)
 {
 	char *raw = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	struct buf b = BUF_INIT;
 	const unsigned char *p;
+	char c;
+	int i;
 
 	if (!raw)
 		return NULL;
 	for (p = (const unsigned char *)raw; *p; p++) {
-		if (*p == '<')
+		if (p[0] == '\\' && p[1] == 'u') {
+			buf_adds(&b, "\\u");
+			for (i = 2; i < 6 && p[i]; i++) {
+				c = (char)tolower(p[i]);
+				buf_add(&b, &c, 1);
+			}
+			p += i - 1;
+		} else if (p[0] == '\\' && p[1]) {
+			buf_add(&b, p, 2);
+			p++;
+		} else if (*p == '<')
 			buf_adds(&b, "\\u003c");
 		else if (*p == '>')
 			buf_adds(&b, "\\u003e");

@@ -108,6 +108,8 @@ main(void)
 	    "{\"readonly\":false}");
 	config("image: p\nconfig:\n  env: [\"A=<&>\"]\n",
 	    "{\"env\":[\"A=\\u003c\\u0026\\u003e\"]}");
+	config("image: p\nconfig:\n  env: [\"a\\eb\\tc\\\\u\"]\n",
+	    "{\"env\":[\"a\\u001bb\\tc\\\\u\"]}");
 	config("image: p\nconfig:\n  uid: 1\n  gid: \"2\"\n"
 	    "  additionalGids: [3, x]\n",
 	    "{\"uid\":1,\"gid\":\"2\",\"additionalGids\":[3,\"x\"]}");
