@@ -391,7 +391,7 @@ env_get(char *const *env, const char *k)
 
 int
 pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
-    json_t **out)
+    json_t **out, json_t **yml_args)
 {
 	json_t *args = json_object();
 	char *anchor, *key = NULL, *tag, *dir, *slash;
@@ -432,6 +432,8 @@ pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
 			goto fail_arg;
 		}
 	}
+	if (yml_args)
+		*yml_args = json_deep_copy(args);
 	if (*p->y.gitrepo)
 		set_absent(args, "SOURCE", p->y.gitrepo);
 	if (p->in_git && !p->dirty)
@@ -499,10 +501,10 @@ int
 pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
     const char *canonical, json_t **out)
 {
-	json_t *o, *args, *srcs, *dep, *s;
+	json_t *o, *args, *yml_args, *srcs, *dep, *s;
 	size_t i;
 
-	if (pkg_build_args(p, gc, env, &args) == -1)
+	if (pkg_build_args(p, gc, env, &args, &yml_args) == -1)
 		return -1;
 	o = json_object();
 	json_object_set_new(o, "kind", json_string("package"));
@@ -540,9 +542,12 @@ pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
 	    str_or_null(p->y.dep_target_dir));
 	json_object_set_new(o, "depends", dep);
 	json_object_set_new(o, "buildArgs", args);
+	json_object_set_new(o, "buildYmlArgs", yml_args);
 	json_object_set_new(o, "labels", pkg_labels(p));
 	json_object_set_new(o, "config", str_or_null(p->y.config));
-	json_object_set_new(o, "revision", str_or_null(p->in_git ?
+	json_object_set_new(o, "revision", str_or_null(p->in_git &&
+	    !p->dirty ? p->revision : NULL));
+	json_object_set_new(o, "head", str_or_null(p->in_git ?
 	    p->revision : NULL));
 	json_object_set_new(o, "gopkgversion", str_or_null(p->gopkgversion));
 	*out = o;

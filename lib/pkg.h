@@ -77,9 +77,10 @@ int	pkg_render_tag(const char *tmpl, const char *hash, char **out);
  * keys keep that order: build.yml buildArgs with @lkt: values resolved,
  * then SOURCE, REVISION, GOPKGVERSION, PKG_HASH, PKG_IMAGE, then proxy
  * variables from env (a NULL-terminated environ), each only when absent.
+ * yml_args (may be NULL) receives the build.yml args alone, resolved.
  */
 int	pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
-	    json_t **out);
+	    json_t **out, json_t **yml_args);
 /* the labels of §6.6 that come from the package (source, revision, config) */
 json_t	*pkg_labels(const struct pkg *p);
 

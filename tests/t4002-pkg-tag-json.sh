@@ -72,15 +72,20 @@ test_expect_success 'plan shape and build args in LinuxKit order' '
 		$head >expect &&
 	test_cmp expect actual &&
 	test "$(jq -c .arches plan)" = "[\"amd64\"]" &&
+	test "$(jq -r "[.revision, .head] | @tsv" plan)" = "$head	$head" &&
+	jq -r ".buildYmlArgs | keys_unsorted | join(\",\")" plan >actual &&
+	echo ZED,ONE,HASH_LINUXKIT_HASHES_ONE,HASH_OTHER_HASHES_TWO,EMPTY,EQ,PKG_IMAGE >expect &&
+	test_cmp expect actual &&
 	test "$(jq -r .path plan)" = "$PWD/r/pkg/main"
 '
 
 test_expect_success 'GOPKGVERSION: a matching tag at HEAD, then after it' '
 	git -C r tag v1.2.3 &&
-	git -C r tag v10.0.0 &&
+	git -C r tag -a -m annotated v1.2 &&
 	(cd r && pkg-tag --json pkg/main) >plan &&
 	test "$(jq -r .gopkgversion plan)" = v1.2.3 &&
 	echo x >r/extra && commit r &&
+	git -C r tag -a -m ten v10.0.0 &&
 	(cd r && pkg-tag --json pkg/main) >plan &&
 	head=$(git -C r rev-parse HEAD | cut -c1-12) &&
 	jq -r .gopkgversion plan | grep "^v1\.2\.3-[0-9]\{14\}-$head\$"
@@ -92,6 +97,8 @@ test_expect_success 'dirty: no REVISION, no revision label, suffix in PKG_HASH' 
 	test "$(jq -r .dirty plan)" = true &&
 	test "$(jq -r ".buildArgs.REVISION // \"none\"" plan)" = none &&
 	test "$(jq -r ".labels[\"org.opencontainers.image.revision\"] // \"none\"" plan)" = none &&
+	test "$(jq -r ".revision // \"none\"" plan)" = none &&
+	test "$(jq -r .head plan)" = "$(git -C r rev-parse HEAD)" &&
 	jq -r .buildArgs.PKG_HASH plan | grep -- "-dirty-[0-9a-f]\{7\}$" &&
 	git -C r checkout -q pkg/main/build.yml
 '
