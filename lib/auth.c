@@ -486,7 +486,7 @@ auth_helper_get(const char *helper, const char *key, struct auth_cred *c)
 			err_set(EIO, "'%s' failed", prog);
 		goto out;
 	}
-	if ((j = json_loadb(b.data, b.len - 1, JSON_REJECT_DUPLICATES,
+	if ((j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL || !json_is_object(j)) {
 		err_set(EINVAL, "'%s' gave malformed output", prog);
 		goto out;

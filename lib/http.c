@@ -887,42 +887,56 @@ read_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* where a credential starts in a debug line, or NULL */
+static const char *
+secret_at(const char *p, size_t len)
+{
+	static const char key[] = "authorization:";	/* proxy- too */
+	size_t i, kl = sizeof(key) - 1;
+
+	for (i = 0; i + kl <= len; i++)
+		if (strncasecmp(p + i, key, kl) == 0)
+			return p + i + kl;
+	return NULL;
+}
+
+/*
+ * -vv: headers and curl's notes, with credentials and pre-signed queries
+ * cut out (CURLOPT_VERBOSE would print them verbatim, HTTP/2 notes too).
+ */
 static int
 debug_cb(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 {
 	struct http *h = arg;
-	const char *p = data, *end = data + size, *nl;
+	const char *p = data, *end = data + size, *nl, *sec, *q;
 
 	if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN &&
 	    type != CURLINFO_TEXT)
 		return 0;
 	while (p < end) {
+		const char *tag = type == CURLINFO_HEADER_OUT ? ">" :
+		    type == CURLINFO_HEADER_IN ? "<" : "*";
 		int len;
 
 		nl = memchr(p, '\n', end - p);
 		len = (int)((nl ? nl : end) - p);
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
-		if (len > 0) {
-			const char *tag = type == CURLINFO_HEADER_OUT ? ">" :
-			    type == CURLINFO_HEADER_IN ? "<" : "*";
-			const char *q;
+		if (len <= 0) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		if ((sec = secret_at(p, len)) != NULL) {
+			http_log(h, 2, "%s %.*s <redacted>", tag,
+			    (int)(sec - p), p);
+		} else if ((q = memchr(p, '?', len)) != NULL) {
+			const char *sp = memchr(q, ' ', p + len - q);
 
-			/* credentials and pre-signed queries are never shown */
-			if (strncasecmp(p, "authorization:", 14) == 0 ||
-			    strncasecmp(p, "proxy-authorization:", 20) == 0) {
-				http_log(h, 2, "%s %.*s <redacted>", tag,
-				    (int)(strchr(p, ':') - p + 1), p);
-			} else if (type == CURLINFO_HEADER_OUT &&
-			    (q = memchr(p, '?', len)) != NULL) {
-				const char *sp = memchr(q, ' ', p + len - q);
-
-				http_log(h, 2, "%s %.*s?<redacted>%.*s", tag,
-				    (int)(q - p), p, sp ? (int)(p + len - sp) :
-				    0, sp ? sp : "");
-			} else {
-				http_log(h, 2, "%s %.*s", tag, len, p);
-			}
+			http_log(h, 2, "%s %.*s?<redacted>%.*s", tag,
+			    (int)(q - p), p, sp ? (int)(p + len - sp) : 0,
+			    sp ? sp : "");
+		} else {
+			http_log(h, 2, "%s %.*s", tag, len, p);
 		}
 		p = nl ? nl + 1 : end;
 	}

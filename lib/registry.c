@@ -96,9 +96,16 @@ registry_probe(struct registry *r)
 		return r->base ? 0 : err_set(EIO, "registry '%s' is not "
 		    "usable", r->domain);
 	r->probed = 1;
-	if (ping(r, "https", &q, http_plain_allowed(r->h, r->api_host)) == -1) {
+	if (ping(r, "https", &q, http_plain_allowed(r->h, r->api_host)) == -1 &&
+	    q.curl_code == CURLE_COULDNT_CONNECT &&
+	    http_plain_allowed(r->h, r->api_host))
+		ping(r, "https", &q, 0);	/* nothing listens: the retries */
+	if (q.result == -1) {
 		if (!http_plain_allowed(r->h, r->api_host) ||
-		    cert_error(q.curl_code) || q.status != 0) {
+		    cert_error(q.curl_code) ||
+		    q.curl_code == CURLE_COULDNT_CONNECT ||
+		    q.curl_code == CURLE_OPERATION_TIMEDOUT ||
+		    q.curl_code == CURLE_COULDNT_RESOLVE_HOST) {
 			if (cert_error(q.curl_code))
 				err_set(EIO, "cannot verify the certificate of "
 				    "'%s' (add its CA under /etc/docker/certs.d/"
