@@ -228,6 +228,58 @@ to_int(const yaml_node_t *n, long long *out)
 	return 0;
 }
 
+static int map_keys(struct dec *, const yaml_node_t *, const char *,
+    const char *const *, int *);
+
+static int
+is_merge_key(const yaml_node_t *k)
+{
+	return k->type == YAML_SCALAR_NODE && is_plain(k) &&
+	    !strcmp(sval(k), "<<");
+}
+
+/*
+ * A merge key "<<: *anchor" (or a list of anchors), as yaml.v3 resolves
+ * it: keys given in the mapping itself win, then earlier merged mappings.
+ */
+static int
+merge(struct dec *d, const yaml_node_t *v, const char *what,
+    const char *const *names, int *idx, int depth)
+{
+	yaml_node_item_t *it;
+	int sub[64];
+	size_t i;
+
+	if (depth > 8)
+		return err_set(EINVAL, "%s:%lu: merge keys nested too deeply",
+		    d->file, line_of(v));
+	if (v->type == YAML_SEQUENCE_NODE) {
+		for (it = v->data.sequence.items.start;
+		    it < v->data.sequence.items.top; it++)
+			if (merge(d, yaml_document_get_node(d->doc, *it), what,
+			    names, idx, depth + 1) == -1)
+				return -1;
+		return 0;
+	}
+	if (v->type != YAML_MAPPING_NODE)
+		return err_set(EINVAL, "%s:%lu: %s: map merge requires a "
+		    "mapping or a list of mappings", d->file, line_of(v),
+		    what);
+	if (!names)
+		return err_set(EINVAL, "%s:%lu: %s: merge keys are not "
+		    "supported here", d->file, line_of(v), what);
+	for (i = 0; names[i]; i++)
+		;
+	if (i > 64)
+		return err_set(EINVAL, "internal: schema too large");
+	if (map_keys(d, v, what, names, sub) == -1)
+		return -1;
+	for (i = 0; names[i]; i++)
+		if (!idx[i] && sub[i])
+			idx[i] = sub[i];
+	return 0;
+}
+
 /*
  * Check a mapping's keys: scalars, known (names[] NULL-terminated, or
  * any when names is NULL), not repeated. idx[i] receives the value node
@@ -257,6 +309,8 @@ map_keys(struct dec *d, const yaml_node_t *m, const char *what,
 				    d->file, line_of(k), sval(k),
 				    line_of(k2));
 		}
+		if (is_merge_key(k))
+			continue;	/* applied below, after the own keys */
 		if (!names)
 			continue;
 		for (i = 0; names[i]; i++)
@@ -266,6 +320,13 @@ map_keys(struct dec *d, const yaml_node_t *m, const char *what,
 			return err_set(EINVAL, "%s:%lu: field %s not found "
 			    "in %s", d->file, line_of(k), sval(k), what);
 		idx[i] = p->value;
+	}
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	    p++) {
+		k = yaml_document_get_node(d->doc, p->key);
+		if (is_merge_key(k) && merge(d, yaml_document_get_node(d->doc,
+		    p->value), what, names, idx, 0) == -1)
+			return -1;
 	}
 	return 0;
 }

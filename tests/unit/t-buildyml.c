@@ -118,5 +118,13 @@ main(void)
 	config("image: p\nconfig:\n  runtime: {}\n",
 	    "{\"runtime\":{\"bindNS\":{}}}");
 	config("image: p\nconfig:\n  capabilities: null\n", "{}");
+	config("image: p\nconfig:\n  mounts:\n"
+	    "    - &m {destination: /a, type: bind}\n"
+	    "    - <<: *m\n      destination: /b\n",
+	    "{\"mounts\":[{\"destination\":\"/a\",\"type\":\"bind\"},"
+	    "{\"destination\":\"/b\",\"type\":\"bind\"}]}");
+	bad("image: p\nconfig:\n  mounts:\n    - &m {destination: /a}\n"
+	    "    - <<: *m\n      bogus: 1\n", "bogus");
+	bad("image: p\nconfig:\n  sysctl:\n    <<: {a: b}\n", "merge keys");
 	return tap_done();
 }
