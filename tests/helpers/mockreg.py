@@ -11,7 +11,8 @@ plays a CDN (blob redirects) and a token service on another origin. It
 plays the parts docker-registry cannot (registry-client.md §9):
 
   auth=bearer|basic        bearer: token service at /token on this origin
-                           (realm=other-origin: on the 127.0.0.2 listener);
+                           (realm=other-origin: on the 127.0.0.2 listener;
+                           realm=HOST: http://HOST/token, e.g. 169.254.169.254);
                            tokens carry scopes and are checked per repository;
                            basic: Basic challenge, --user U:P checked.
                            With --user, the token service wants Basic too.
@@ -21,12 +22,14 @@ plays the parts docker-registry cannot (registry-client.md §9):
                            requests answer CODE
   retry-after=S            with status: Retry-After: S
   cut-after=BYTES[:N]      blob GETs send BYTES bytes then reset (first N)
+  fault-min=BYTES          blob faults only hit blobs this big (default 1024)
   range=honour|ignore      Range on blob GETs (default honour)
   blob=truncated|corrupt[:N]  blob GETs short by one byte / a flipped byte
   blob-redirect=CODE       blob GETs redirect to the CDN (127.0.0.2)
   cdn-reject-auth          the CDN answers 400 to any Authorization header
   redirect-loop            blob GETs redirect to themselves
   manifest-size=N          manifests padded past N bytes (size limit test)
+  slow=BYTES_PER_S         blob bodies trickle out
   dcd=wrong|absent         Docker-Content-Digest header faults
 
 Every request is logged to --log as one JSON line: listener ("reg" or
@@ -166,6 +169,8 @@ class Handler(BaseHTTPRequestHandler):
         realm_origin = self.origin()
         if quirk("realm") == "other-origin":
             realm_origin = "http://127.0.0.2:%d" % PORTS["cdn"]
+        elif quirk("realm"):
+            realm_origin = "http://" + quirk("realm")
         realm = realm_origin + "/token"
         if quirk("realm-unquoted") is not None:
             v = "Bearer realm=%s,service=\"mock\"" % realm
@@ -327,8 +332,12 @@ class Handler(BaseHTTPRequestHandler):
                     "Content-Range": "bytes */%d" % size})
             code = 206
             h["Content-Range"] = "bytes %d-%d/%d" % (start, size - 1, size)
-        fault = quirk_fires("blob")
-        cut = quirk_fires("cut-after") if self.command == "GET" else None
+        # blob faults hit blobs of at least fault-min bytes (default 1024),
+        # so that configs pass and layers break
+        big = size >= int(quirk("fault-min") or 1024)
+        fault = quirk_fires("blob") if big else None
+        cut = quirk_fires("cut-after") \
+            if self.command == "GET" and big else None
         length = size - start
         if fault == "truncated":
             length -= 1
@@ -344,8 +353,9 @@ class Handler(BaseHTTPRequestHandler):
         sent = 0
         with open(path, "rb") as f:
             f.seek(start)
+            step = 65536 if not quirk("slow") else 4096
             while sent < length:
-                b = f.read(min(65536, length - sent))
+                b = f.read(min(step, length - sent))
                 if not b:
                     break
                 if fault == "corrupt" and sent == 0:
@@ -363,6 +373,9 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 self.wfile.write(b)
                 sent += len(b)
+                if quirk("slow"):
+                    self.wfile.flush()
+                    time.sleep(len(b) / float(quirk("slow")))
 
     # --- the CDN ------------------------------------------------------
     def cdn(self, u):

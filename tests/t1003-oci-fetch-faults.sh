@@ -1,0 +1,129 @@
+#!/bin/sh
+test_description='oci-fetch: retries, resumes and refusals; nothing corrupt lands in the cache'
+. "$(dirname "$0")/lib.sh"
+. "$HELPERS/registry.sh"
+. "$HELPERS/fetch.sh"
+
+make_image big/app:1 --single --layers 1 --layer-size 300000 >/dev/null
+make_image multi/app:1 --platforms linux/amd64,linux/arm64 --layers 2 >/dev/null
+LAYER=$(src_all big/app:1 | tail -1)
+SIZE=$(stat -c %s "$TRASH/images/blobs/sha256/${LAYER#sha256:}")
+
+layer_gets () {
+	mock_requests ".method == \"GET\" and (.path | endswith(\"$LAYER\"))"
+}
+pull_big () {
+	oci-fetch -C "$1" -p linux/amd64 $MOCK/big/app:1
+}
+
+mock_start --quirk status=429:2 --quirk retry-after=1 || exit 1
+test_expect_success '429 with Retry-After: waits, then succeeds' '
+	start=$(date +%s) &&
+	pull_big c1 >out &&
+	end=$(date +%s) &&
+	test $(mock_requests ".status == 429") = 2 &&
+	test $((end - start)) -ge 1 &&
+	cache_valid c1 &&
+	test -e c1/blobs/sha256/${LAYER#sha256:}
+'
+
+mock_start --quirk status=500:3 || exit 1
+test_expect_success '500s are retried with backoff' '
+	pull_big c2 >out &&
+	test $(mock_requests ".status == 500") = 3 &&
+	cache_valid c2 &&
+	jq -e ".manifests | length == 1" c2/index.json
+'
+
+mock_start --quirk status=503 || exit 1
+test_expect_success 'a registry that keeps failing: 5 attempts, exit 1, nothing named' '
+	test_expect_code 1 pull_big c3 >out 2>err &&
+	test ! -s out &&
+	test_one_line_error err "status 503" &&
+	test $(mock_requests ".status == 503") = 5 &&
+	jq -e ".manifests == []" c3/index.json &&
+	cache_valid c3
+'
+
+mock_start --quirk cut-after=100000:1 || exit 1
+test_expect_success 'a connection reset mid-blob resumes with Range' '
+	pull_big c4 >out &&
+	cache_valid c4 &&
+	test -e c4/blobs/sha256/${LAYER#sha256:} &&
+	test $(layer_gets) = 2 &&
+	test $(mock_requests "(.range // \"\" | test(\"^bytes=[1-9][0-9]*-$\")) and .status == 206") = 1
+'
+
+mock_start --quirk cut-after=100000:1 --quirk range=ignore || exit 1
+test_expect_success 'a registry ignoring Range: the blob starts again from 0' '
+	pull_big c5 >out &&
+	cache_valid c5 &&
+	test -e c5/blobs/sha256/${LAYER#sha256:} &&
+	test $(mock_requests ".range != null and .status == 200") = 1
+'
+
+mock_start --quirk blob=corrupt:1 || exit 1
+test_expect_success 'wrong bytes once: downloaded again, verified' '
+	pull_big c6 >out &&
+	cache_valid c6 &&
+	test $(layer_gets) = 2
+'
+
+mock_start --quirk blob=corrupt || exit 1
+test_expect_success 'wrong bytes twice: exit 1 naming the blob, nothing stored' '
+	test_expect_code 1 pull_big c7 >out 2>err &&
+	test_one_line_error err "does not match its digest" &&
+	grep -F "${LAYER}" err &&
+	test ! -e c7/blobs/sha256/${LAYER#sha256:} &&
+	jq -e ".manifests == []" c7/index.json &&
+	cache_valid c7
+'
+
+mock_start --quirk blob=truncated || exit 1
+test_expect_success 'a short blob: exit 1, nothing stored' '
+	test_expect_code 1 pull_big c8 >out 2>err &&
+	test_one_line_error err "$LAYER" &&
+	test ! -e c8/blobs/sha256/${LAYER#sha256:} &&
+	cache_valid c8
+'
+
+mock_start --quirk manifest-size=8388608 || exit 1
+test_expect_success 'a manifest over 8 MiB is refused' '
+	test_expect_code 1 pull_big c9 2>err &&
+	test_one_line_error err "larger than 8 MiB" &&
+	jq -e ".manifests == []" c9/index.json
+'
+
+mock_start --quirk dcd=wrong || exit 1
+test_expect_success 'a wrong Docker-Content-Digest is a hint: the content decides' '
+	pull_big c10 >out 2>err &&
+	jq -e ".digest == \"$(src_root big/app:1)\"" out &&
+	grep "Docker-Content-Digest" err
+'
+
+mock_start --quirk redirect-loop || exit 1
+test_expect_success 'a redirect loop stops after 10 hops' '
+	test_expect_code 1 pull_big c11 2>err &&
+	test_one_line_error err "too many redirects" &&
+	test $(mock_requests ".status == 307") = 11 &&
+	cache_valid c11
+'
+
+mock_start --quirk slow=100000 || exit 1
+test_expect_success 'killed mid-download: no partial blob, no stray file' '
+	pull_big c12 >out 2>&1 &
+	pid=$! &&
+	sleep 1 &&
+	kill -9 $pid &&
+	wait $pid || : &&
+	test ! -e c12/blobs/sha256/${LAYER#sha256:} &&
+	cache_valid c12
+'
+
+mock_start --quirk auth=bearer --quirk realm=169.254.169.254 || exit 1
+test_expect_success 'a token realm on a link-local address is refused unasked' '
+	test_expect_code 1 pull_big c13 2>err &&
+	test_one_line_error err "169.254.169.254"
+'
+
+test_done
