@@ -89,6 +89,18 @@ test_expect_success '--reproducible and SOURCE_DATE_EPOCH: same tree, same bytes
 	grep " 1970-01-01 01:23 exe$" list
 '
 
+test_expect_success 'a file extra source lands exactly at dst; / is the root' '
+	mkdir -p fx && printf "image: fx\nextra-sources:\n  - ../md/exe:/bin/tool\n" \
+		>fx/build.yml && touch fx/Dockerfile &&
+	pkg-buildctx fx >ctx.tar &&
+	tar_names ctx.tar >actual &&
+	printf "%s\n" Dockerfile bin/tool build.yml >expect &&
+	test_cmp expect actual &&
+	printf "image: fx\nextra-sources:\n  - ../md/exe:/\n" >fx/build.yml &&
+	test_expect_code 1 pkg-buildctx fx >out 2>err &&
+	test ! -s out && test_one_line_error err "needs a file name"
+'
+
 test_expect_success 'an extra source whose dst climbs out is refused, no output' '
 	mkdir -p esc && printf "image: esc\nextra-sources:\n  - ../md:../x\n" \
 		>esc/build.yml && touch esc/Dockerfile &&

@@ -258,6 +258,14 @@ main(int argc, char *argv[])
 			free(name);
 			goto out;
 		}
+		if (!S_ISDIR(st.st_mode) && !strcmp(name, ".")) {
+			warnmsg("extra source '%s' of package '%s' is a file "
+			    "and needs a file name as destination",
+			    y.extra_sources.v[i], argv[0]);
+			free(src);
+			free(name);
+			goto out;
+		}
 		free(src);
 		free(name);
 	}
