@@ -116,4 +116,11 @@ int	 layout_set_refs(struct layout *l, size_t n, const char *const *names,
 int	 layout_update(struct layout *l, int (*fn)(json_t *index, void *arg),
 	    void *arg);
 
+/*
+ * Remove a blob that no name reaches any more, looking through indexes
+ * (linuxkit-compat.md §9.8, for the index a merge replaced). Under the
+ * lock; 0 whether or not it was removed.
+ */
+int	 layout_drop_if_unreachable(struct layout *l, const char *digest);
+
 #endif

@@ -1,0 +1,52 @@
+/* lib/multiarch.h - LinuxKit's multi-arch index rules (linuxkit-compat.md)
+ *
+ * The merges run on arrays of descriptors (an index's "manifests") and
+ * return new arrays; descriptors are copied whole, unknown fields
+ * included. multiarch_dump() serialises an index the way LinuxKit does, so
+ * the same descriptors give the same bytes, and the same digest, in both.
+ */
+#ifndef MULTIARCH_H
+#define MULTIARCH_H
+
+#include <jansson.h>
+
+#include "xalloc.h"
+
+#define ANNOT_REF_DIGEST	"vnd.docker.reference.digest"
+#define ANNOT_REF_TYPE		"vnd.docker.reference.type"
+
+/*
+ * "os/arch[/variant][@os.version]" of a descriptor with a real platform,
+ * normalised, into out; 0 when it has none (attestations, no platform).
+ */
+int	multiarch_key(const json_t *desc, char *out, size_t n);
+
+/*
+ * The index write (§9.7): existing entries stay in place, an entry with
+ * the platform of a new descriptor is replaced by it (the last new one of
+ * a platform wins), new platforms are appended in input order, then new
+ * entries without a platform; duplicates by digest and attestations of
+ * manifests no longer listed are dropped. existing may be NULL.
+ */
+json_t	*multiarch_merge(const json_t *existing, const json_t *adds);
+
+/*
+ * The push-time merge with the registry's index (§10.2), local first.
+ * Returns NULL and sets *unchanged when every local entry is already in
+ * the remote index: the remote index stands as it is.
+ */
+json_t	*multiarch_merge_remote(const json_t *local, const json_t *remote,
+	    int *unchanged);
+
+/* drop duplicates by digest (first kept) and dangling attestations */
+void	multiarch_tidy(json_t *manifests);
+
+/*
+ * An OCI image index of these descriptors, compact, keys in LinuxKit's
+ * order (descriptor: mediaType size digest urls annotations platform
+ * artifactType; platform: architecture os os.version os.features variant
+ * features), annotations sorted, empty optional members left out.
+ */
+void	multiarch_dump(const json_t *manifests, struct buf *out);
+
+#endif
