@@ -492,6 +492,7 @@ struct job {
 	struct http_req		 q;
 	struct http_sink	 sink;
 	struct blob_writer	 w;
+	struct buf		 pend;		/* received, not yet written */
 	int			 open;		/* w is open */
 	int			 restarts;	/* after a digest mismatch */
 	int			 reauth;	/* after a 401 */
@@ -522,9 +523,28 @@ job_fail(struct job *j, int err, const char *msg)
 	return -1;
 }
 
+/*
+ * Bytes are gathered into blocks of FLUSH_AT before they reach the
+ * writer: fewer write(2) calls, and blocks big enough for the writer to
+ * hash on the other core while this one writes.
+ */
+#define FLUSH_AT	(256u << 10)
+
+static int
+flush(struct job *j)
+{
+	int rc = 0;
+
+	if (j->pend.len > 0)
+		rc = blob_writer_write(&j->w, j->pend.data, j->pend.len);
+	buf_reset(&j->pend);
+	return rc;
+}
+
 static int
 writer_reopen(struct job *j)
 {
+	buf_reset(&j->pend);
 	if (j->open)
 		blob_writer_abort(&j->w);
 	j->open = 0;
@@ -555,7 +575,7 @@ sink_start(void *arg, struct http_req *q)
 		return 0;
 	}
 	/* a 200: Range was ignored, or none was sent: start from 0 */
-	if (j->w.size > 0 && writer_reopen(j) == -1)
+	if ((j->w.size > 0 || j->pend.len > 0) && writer_reopen(j) == -1)
 		return http_req_fail(q, errno, "%s", err_msg());
 	if (q->hdr.content_length >= 0 && q->hdr.content_length != j->size)
 		return http_req_fail(q, EIO, "the registry sends %lld bytes, "
@@ -569,7 +589,13 @@ sink_write(void *arg, struct http_req *q, const void *p, size_t n)
 {
 	struct job *j = arg;
 
-	if (blob_writer_write(&j->w, p, n) == -1)
+	if ((int64_t)(j->pend.len + n) > j->size - j->w.size)
+		return http_req_fail(q, EFBIG, "blob '%s' is larger than %lld "
+		    "bytes", j->digest, (long long)j->size);
+	if (j->pend.cap == 0)
+		buf_grow(&j->pend, FLUSH_AT);
+	buf_add(&j->pend, p, n);
+	if (j->pend.len >= FLUSH_AT && flush(j) == -1)
 		return http_req_fail(q, errno, "%s", err_msg());
 	return 0;
 }
@@ -579,6 +605,9 @@ sink_rewind(void *arg, struct http_req *q)
 {
 	struct job *j = arg;
 
+	/* what arrived before the break is good: resume after it */
+	if (flush(j) == -1)
+		return 0;
 	return j->w.size > 0 && j->w.size < j->size ? j->w.size : 0;
 }
 
@@ -641,6 +670,7 @@ job_end(struct job *j)
 		blob_writer_abort(&j->w);
 		j->open = 0;
 	}
+	buf_release(&j->pend);
 	j->state = 2;
 	f->running--;
 	f->done++;
@@ -679,7 +709,7 @@ job_done(struct http_req *q, void *arg)
 		job_end(j);
 		return;
 	}
-	if (blob_writer_finish(&j->w) == -1) {
+	if (flush(j) == -1 || blob_writer_finish(&j->w) == -1) {
 		/* a wrong or short body: once more from 0, then give up */
 		if (j->restarts++ == 0 && writer_reopen(j) == 0) {
 			http_log(f->r->h, 1, "blob '%s': %s; downloading again",
@@ -698,6 +728,7 @@ job_done(struct http_req *q, void *arg)
 		return;
 	}
 	j->open = 0;
+	buf_release(&j->pend);
 	f->bytes += j->size;
 	http_log(f->r->h, 1, "fetched blob '%s' (%lld bytes)", j->digest,
 	    (long long)j->size);
@@ -793,6 +824,7 @@ registry_fetch_free(struct reg_fetch *f)
 
 		if (j->open)
 			blob_writer_abort(&j->w);
+		buf_release(&j->pend);
 		j->q.auth = NULL;
 		http_req_release(&j->q);
 		free(j->repo);

@@ -1,0 +1,63 @@
+#!/bin/sh
+# bench/oci-fetch.sh - pull from docker-registry on 127.0.0.1 into an empty
+# cache: a 150 MB single-platform image and a 40-layer image, oci-fetch
+# against skopeo copy, and against curl -o plus openssl dgst over the same
+# blob; then the warm (cache-first) run.
+. "$(dirname "$0")/lib.sh"
+
+# what tests/helpers/registry.sh needs from tests/lib.sh
+TRASH=$WORK
+HOME=$WORK/home
+XDG_CONFIG_HOME=$HOME/.config
+DOCKER_CONFIG=$HOME/.docker
+export HOME XDG_CONFIG_HOME DOCKER_CONFIG
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+mkdir -p "$HOME"
+_cleanups=
+test_atexit () { _cleanups="$1
+$_cleanups"; }
+trap 'eval "$_cleanups"; cd / && rm -rf "$WORK"' EXIT
+test_free_port () {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+. "$HELPERS/registry.sh"
+
+make_image bench/big:1 --single --layers 1 --layer-size 150000000 >/dev/null
+make_image bench/many:1 --single --layers 40 --layer-size 500000 >/dev/null
+registry_start || exit 1
+registry_push "$TRASH/images" bench/big:1 || exit 1
+registry_push "$TRASH/images" bench/many:1 || exit 1
+BIG=$($OCITEST blobs "$TRASH/images" bench/big:1 all | tail -1)
+size=$(stat -c %s "$TRASH/images/blobs/sha256/${BIG#sha256:}")
+
+measure big 'rm -rf c1' "oci-fetch -C c1 $REG/bench/big:1"
+measure bigsk 'rm -rf s1' "skopeo copy -q --src-tls-verify=false docker://$REG/bench/big:1 oci:s1:big"
+measure curl 'rm -f blob' "curl -s -o blob $REG_URL/v2/bench/big/blobs/$BIG && openssl dgst -sha256 blob"
+measure many 'rm -rf c2' "oci-fetch -C c2 $REG/bench/many:1"
+measure manysk 'rm -rf s2' "skopeo copy -q --src-tls-verify=false docker://$REG/bench/many:1 oci:s2:many"
+oci-fetch -C c1 $REG/bench/big:1 >/dev/null
+measure warm '' "oci-fetch -C c1 $REG/bench/big:1"
+# /usr/bin/time counts in 10 ms steps: time 100 warm runs instead
+t0=$(date +%s%N)
+i=0
+while [ $i -lt 100 ]; do
+	oci-fetch -C c1 $REG/bench/big:1 >/dev/null || exit 1
+	i=$((i + 1))
+done
+t1=$(date +%s%N)
+
+header "oci-fetch: $((size / 1000000)) MB single-layer image from docker-registry on 127.0.0.1 into an empty cache (median of $RUNS)"
+row big 'oci-fetch'
+row bigsk 'skopeo copy docker:// oci:'
+row curl 'curl -o + openssl dgst -sha256'
+echo "  skopeo / oci-fetch wall:           $(ratio bigsk big)x  (target >= 2.5)"
+echo "  oci-fetch / (curl + dgst) wall:    $(ratio big curl)x  (target <= 1.3)"
+echo "  oci-fetch peak RSS:                $((big_rss / 1024)) MiB  (target < 16)"
+header "oci-fetch: 40-layer image (40 x 0.5 MB) into an empty cache (median of $RUNS)"
+row many 'oci-fetch'
+row manysk 'skopeo copy docker:// oci:'
+echo "  skopeo / oci-fetch wall:           $(ratio manysk many)x  (target >= 2)"
+echo "  oci-fetch peak RSS:                $((many_rss / 1024)) MiB  (target < 16)"
+header "oci-fetch: warm run, everything cached (median of $RUNS)"
+row warm 'oci-fetch (no request made)'
+echo "  warm wall, mean of 100 runs:       $(awk "BEGIN{printf \"%.2f\", ($t1 - $t0) / 100 / 1000000}") ms  (target < 10)"
