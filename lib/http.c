@@ -1135,6 +1135,12 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 {
 	struct http_req *r = x->r;
 
+	/* a storage host's URL may have expired: ask the registry again */
+	if (r->hops > 0 && x->first_url != NULL) {
+		free(r->url);
+		r->url = xstrdup(x->first_url);
+		r->hops = 0;
+	}
 	http_log(h, 1, "retrying %s %s in %.1fs: %s", r->method, r->url,
 	    wait_ms / 1000.0, why);
 	if (r->sink != NULL && r->sink->rewind != NULL) {

@@ -7,6 +7,7 @@ test_description='oci-fetch: TLS, basic and bearer auth, config files, credentia
 PW=s3cr3t-pw-42
 B64=$(printf 'tu:%s' "$PW" | base64)
 make_image multi/app:1 --platforms linux/amd64,linux/arm64 --layers 2 >/dev/null
+make_image other/app:1 --single --layers 1 >/dev/null
 registry_start --tls --htpasswd "tu:$PW" || exit 1
 registry_push "$TRASH/images" multi/app:1 || exit 1
 CERTS=$XDG_CONFIG_HOME/containers/certs.d/$REG
@@ -142,6 +143,34 @@ test_expect_success 'bearer: basic credentials go to the realm, a token to the r
 	test $(mock_requests ".path == \"/token\" and .auth") = 1 &&
 	test $(mock_requests "(.path | startswith(\"/v2/multi\")) and (.auth | not)") = 0 &&
 	grep -F "scope=repository%3Amulti%2Fapp%3Apull" "$MOCK_LOG"
+'
+
+test_expect_success 'two repositories in one run: the scope set widens' '
+	mock_log_reset &&
+	oci-fetch -C m1b -p linux/amd64 $MOCK/multi/app:1 $MOCK/other/app:1 >out &&
+	test $(wc -l <out) = 3 &&
+	test $(mock_requests ".path == \"/token\"") = 2 &&
+	jq -r "select(.path == \"/token\") | .query" "$MOCK_LOG" | tail -1 >q &&
+	grep -F "scope=repository%3Amulti%2Fapp%3Apull" q &&
+	grep -F "scope=repository%3Aother%2Fapp%3Apull" q
+'
+
+mock_start --user "tu:$PW" --quirk auth=bearer --quirk oauth=post || exit 1
+
+test_expect_success 'an identity token is exchanged by OAuth2 POST' '
+	printf "{\"auths\":{\"%s\":{\"identitytoken\":\"%s\"}}}" "$MOCK" "$PW" \
+	    >"$DOCKER_CONFIG/config.json" &&
+	oci-fetch -C m4 -p linux/amd64 $MOCK/multi/app:1 >out &&
+	jq -e -s "length == 2" out &&
+	test $(mock_requests ".path == \"/token\" and .method == \"POST\"") = 1 &&
+	test $(mock_requests ".path == \"/token\" and .method == \"GET\"") = 0
+'
+
+test_expect_success 'proxy variables never apply to loopback' '
+	http_proxy=http://127.0.0.1:1 HTTP_PROXY=http://127.0.0.1:1 \
+	https_proxy=http://127.0.0.1:1 all_proxy=http://127.0.0.1:1 \
+	    oci-fetch -C m5 -p linux/amd64 $MOCK/multi/app:1 >out &&
+	jq -e -s "length == 2" out
 '
 
 mock_start --quirk auth=bearer --quirk realm=other-origin \

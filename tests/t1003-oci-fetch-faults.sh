@@ -101,6 +101,20 @@ test_expect_success 'a wrong Docker-Content-Digest is a hint: the content decide
 	grep "Docker-Content-Digest" err
 '
 
+mock_start --quirk warning=deprecated-registry || exit 1
+test_expect_success 'a registry Warning is shown once per run' '
+	oci-fetch --pull -C c10 -p linux/amd64 $MOCK/big/app:1 \
+	    $MOCK/big/app:1 >out 2>err &&
+	test_one_line_error err "registry warning: deprecated-registry"
+'
+
+mock_start --quirk blob-redirect=307 --quirk cut-after=100000:1 || exit 1
+test_expect_success 'a break on the CDN: the retry asks the registry again' '
+	pull_big c14 >out &&
+	cache_valid c14 &&
+	test $(mock_requests ".listener == \"reg\" and (.path | endswith(\"$LAYER\"))") = 2
+'
+
 mock_start --quirk redirect-loop || exit 1
 test_expect_success 'a redirect loop stops after 10 hops' '
 	test_expect_code 1 pull_big c11 2>err &&

@@ -31,6 +31,10 @@ plays the parts docker-registry cannot (registry-client.md §9):
   manifest-size=N          manifests padded past N bytes (size limit test)
   slow=BYTES_PER_S         blob bodies trickle out
   dcd=wrong|absent         Docker-Content-Digest header faults
+  oauth=post               the token service takes OAuth2 POSTs (identity
+                           tokens: refresh_token must be the --user password);
+                           without it a POST is answered 404
+  warning=TEXT             manifests carry Warning: 299 - "TEXT"
 
 Every request is logged to --log as one JSON line: listener ("reg" or
 "cdn"), method, path, range, accept, auth (true when an Authorization
@@ -152,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(n)
+        self.form = urllib.parse.parse_qs(self.rfile.read(n).decode())
         self.handle_one()
 
     # --- auth ---------------------------------------------------------
@@ -210,7 +214,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def token(self, u):
         q = urllib.parse.parse_qs(u.query)
-        if OPTS["user"] and not self.basic_ok():
+        if self.command == "POST":
+            f = self.form
+            if quirk("oauth") != "post":
+                return self.error(404, "NOT_FOUND", "no oauth here")
+            if f.get("grant_type") != ["refresh_token"] or \
+                    f.get("client_id") != ["ocikit"] or \
+                    f.get("refresh_token") != \
+                    [(OPTS["user"] or ":").split(":", 1)[1]]:
+                return self.error(401, "UNAUTHORIZED", "bad refresh token")
+            q = {"service": f.get("service"),
+                 "scope": f.get("scope", [""])[0].split(" ")}
+        elif OPTS["user"] and not self.basic_ok():
             self.error(401, "UNAUTHORIZED", "bad credentials")
             return
         if q.get("service") != ["mock"]:
@@ -297,6 +312,8 @@ class Handler(BaseHTTPRequestHandler):
             body = body + b" " * (int(quirk("manifest-size")) + 1)
         dg = "sha256:" + hashlib.sha256(body).hexdigest()
         h = {"Docker-Content-Digest": dg}
+        if quirk("warning"):
+            h["Warning"] = '299 - "%s"' % quirk("warning")
         if quirk("dcd") == "wrong":
             h["Docker-Content-Digest"] = "sha256:" + "0" * 64
         elif quirk("dcd") == "absent":

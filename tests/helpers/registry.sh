@@ -15,7 +15,7 @@
 #       It is stopped when the script exits.
 #   registry_push LAYOUT NAME:TAG
 #       push an image made by ocitest.py gen into the registry above
-#   mock_start [--user U:P] [--quirk Q]... [LAYOUT]
+#   mock_start [--user U:P] [--quirk Q]... [LAYOUT]   (no spaces in Q)
 #       tests/helpers/mockreg.py serving LAYOUT (default $TRASH/images).
 #       Sets MOCK (127.0.0.1:PORT), MOCK_CDN_PORT and MOCK_LOG (one JSON
 #       line per request); stopped when the script exits. A second call
