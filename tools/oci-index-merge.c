@@ -356,7 +356,7 @@ main(int argc, char *argv[])
 	char old[DIGEST_MAX], digest[DIGEST_MAX], *dir;
 	const char *media_type = MT_OCI_INDEX;
 	size_t ninsecure = 0;
-	json_t *result, *root;
+	json_t *prior, *result, *root;
 	int ch, i, archtags = 0, rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
@@ -405,7 +405,9 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
-	result = multiarch_merge(existing(&m, old), m.adds);
+	prior = existing(&m, old);
+	result = multiarch_merge(prior, m.adds);
+	json_decref(prior);
 	if (m.remote)
 		result = merge_remote(&m, result, &bytes, &media_type);
 	if (json_array_size(result) == 0) {
