@@ -1008,7 +1008,7 @@ xfer_setup(struct http *h, struct xfer *x)
 	}
 
 	/* TLS (§5.2, §5.4) */
-	if (c->insecure) {
+	if (c->insecure || r->no_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}

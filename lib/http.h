@@ -90,7 +90,8 @@ struct http_req {
 	const struct http_sink *sink;	/* streams a 2xx GET body; NULL: keep it */
 	int		 no_retry;	/* one attempt only (probes) */
 	int		 no_redirect;	/* hand 3xx back to the caller */
-	int		 scheme_probe;	/* the https probe of an eligible host */
+	int		 no_verify;	/* TLS unverified: only to learn whether
+					   a host speaks TLS; nothing read is used */
 	void		(*done)(struct http_req *r, void *arg);
 	void		*done_arg;
 

@@ -80,15 +80,25 @@ ping(struct registry *r, const char *scheme, struct http_req *q, int probe)
 	http_req_set_url(q, url);
 	q->max_body = HTTP_MAX_ERRBODY;
 	q->no_retry = probe;
+	q->no_verify = probe;
 	free(url);
 	return http_do(r->h, q);
 }
 
+/*
+ * The scheme (§5.2): https; for an eligible host (loopback, --insecure)
+ * plain http when no TLS answers there. The eligible host is first asked
+ * without verifying, which only tells whether TLS is spoken there (and
+ * spares loading the CA bundle for a plain-http registry); when it is,
+ * the real ping is verified like every other request.
+ */
 int
 registry_probe(struct registry *r)
 {
 	struct http_req q = HTTP_REQ_INIT;
 	const char *scheme = "https";
+	int eligible = http_plain_allowed(r->h, r->api_host);
+	int tls = 1;
 	char *v2;
 	int rc = -1;
 
@@ -96,72 +106,64 @@ registry_probe(struct registry *r)
 		return r->base ? 0 : err_set(EIO, "registry '%s' is not "
 		    "usable", r->domain);
 	r->probed = 1;
-	if (ping(r, "https", &q, http_plain_allowed(r->h, r->api_host)) == -1 &&
-	    q.curl_code == CURLE_COULDNT_CONNECT &&
-	    http_plain_allowed(r->h, r->api_host))
-		ping(r, "https", &q, 0);	/* nothing listens: the retries */
-	if (q.result == -1) {
-		if (!http_plain_allowed(r->h, r->api_host) ||
-		    cert_error(q.curl_code) ||
-		    q.curl_code == CURLE_COULDNT_CONNECT ||
-		    q.curl_code == CURLE_OPERATION_TIMEDOUT ||
-		    q.curl_code == CURLE_COULDNT_RESOLVE_HOST) {
-			if (cert_error(q.curl_code))
-				err_set(EIO, "cannot verify the certificate of "
-				    "'%s' (add its CA under /etc/docker/certs.d/"
-				    "%s/ or use --insecure %s): %s",
-				    r->api_host, r->api_host, r->api_host,
-				    q.errmsg);
-			else
-				err_set(q.err ? q.err : EIO, "cannot reach "
-				    "'%s': %s", r->api_host, q.errmsg);
-			goto fail;
-		}
-		/* an eligible host without TLS: plain http on the same port */
+	if (eligible && ping(r, "https", &q, 1) == -1) {
+		if (q.curl_code == CURLE_COULDNT_CONNECT)
+			ping(r, "https", &q, 0);	/* nothing listens: retry */
+		if (q.result == -1 && q.curl_code != CURLE_COULDNT_CONNECT &&
+		    q.curl_code != CURLE_OPERATION_TIMEDOUT &&
+		    q.curl_code != CURLE_COULDNT_RESOLVE_HOST)
+			tls = 0;	/* no TLS there: plain http, same port */
+	}
+	if (q.result == -1 && tls) {
+		err_set(q.err ? q.err : EIO, "cannot reach '%s': %s",
+		    r->api_host, q.errmsg);
+		goto fail;
+	}
+	if (!tls) {
 		scheme = "http";
 		if (ping(r, "http", &q, 0) == -1) {
 			err_set(q.err ? q.err : EIO, "cannot reach '%s': %s",
 			    r->api_host, q.errmsg);
 			goto fail;
 		}
+	} else if (ping(r, "https", &q, 0) == -1) {
+		if (cert_error(q.curl_code))
+			err_set(EIO, "cannot verify the certificate of '%s' "
+			    "(add its CA under /etc/docker/certs.d/%s/ or use "
+			    "--insecure %s): %s", r->api_host, r->api_host,
+			    r->api_host, q.errmsg);
+		else
+			err_set(q.err ? q.err : EIO, "cannot reach '%s': %s",
+			    r->api_host, q.errmsg);
+		goto fail;
 	}
 	r->base = xasprintf("%s://%s", scheme, r->api_host);
 	v2 = xasprintf("%s/v2/", r->base);
 	if (auth_init(&r->auth, r->h, r->domain, NULL, v2) == -1) {
 		free(v2);
-		free(r->base);
-		r->base = NULL;
 		goto fail;
 	}
 	free(v2);
 	if (q.status == 401) {
 		if (auth_challenged(&r->auth, &q) == -1) {
 			err_wrap("registry '%s'", r->domain);
-			goto out;
+			goto fail_auth;
 		}
 	} else if (q.status != 200) {
 		err_set(EIO, "'%s' is not a registry (GET /v2/ answered %ld)",
 		    r->domain, q.status);
-		goto out;
+		goto fail_auth;
 	}
 	rc = 0;
 	goto out;
+fail_auth:
+	auth_release(&r->auth);
 fail:
-	r->probed = 1;
+	memset(&r->auth, 0, sizeof(r->auth));
 	free(r->base);
 	r->base = NULL;
-	http_req_release(&q);
-	/* keep auth released state consistent */
-	memset(&r->auth, 0, sizeof(r->auth));
-	return -1;
 out:
 	http_req_release(&q);
-	if (rc == -1 && r->base != NULL) {
-		auth_release(&r->auth);
-		free(r->base);
-		r->base = NULL;
-		memset(&r->auth, 0, sizeof(r->auth));
-	}
 	return rc;
 }
 
