@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 
 #include "buildctx.h"
+#include "tarx.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -66,35 +67,17 @@ copy_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 	return 0;
 }
 
-static int
-generated(struct buildctx *c, const char *name, int dir, int64_t size)
-{
-	struct archive_entry *e = archive_entry_new();
-	int rc = 0;
-
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
-	archive_entry_set_perm(e, dir ? 0755 : 0644);
-	archive_entry_set_size(e, dir ? 0 : size);
-	archive_entry_set_mtime(e, 0, 0);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	if (archive_write_header(c->a, e) != ARCHIVE_OK)
-		rc = ar_fail(c, name);
-	archive_entry_free(e);
-	return rc;
-}
 
 int
 buildctx_add_dir(struct buildctx *c, const char *name)
 {
-	return generated(c, name, 1, 0);
+	return tarx_write_entry(c->a, name, 1, 0);
 }
 
 int
 buildctx_add_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 {
-	if (generated(c, name, 0, size) == -1)
+	if (tarx_write_entry(c->a, name, 0, size) == -1)
 		return -1;
 	return copy_fd(c, name, fd, size);
 }

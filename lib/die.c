@@ -92,6 +92,17 @@ note(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+msglog(void *arg, int level, const char *msg)
+{
+	if (level == 0 && verbosity >= 0)
+		warnmsg("%s", msg);
+	else if (level == 1 && verbosity > 0)
+		note("%s", msg);
+	else if (level >= 2 && verbosity > 1)
+		note("%s", msg);
+}
+
 static int
 rank(int status)
 {

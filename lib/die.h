@@ -21,6 +21,11 @@ void	warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	warnmsg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* only with -v */
 void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Shows a library's log line by its level: 0 a warning (hidden by -q),
+ * 1 a note (-v), 2 debugging (-vv). Fits the log hook of lib/http.
+ */
+void	msglog(void *arg, int level, const char *msg);
 /* 1 > 3 > 0: the status to exit with after several operands */
 int	exit_worst(int a, int b);
 /* the status for the library's last failure: 3 when errno is ENOENT, else 1 */

@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 
 #include "dockersave.h"
+#include "tarx.h"
 #include "err.h"
 #include "json.h"
 #include "manifest.h"
@@ -164,29 +165,11 @@ ar_fail(struct archive *a, const char *what)
 	    archive_error_string(a) ? archive_error_string(a) : "error");
 }
 
-static int
-add_header(struct archive *a, const char *name, int dir, int64_t size)
-{
-	struct archive_entry *e = archive_entry_new();
-	int rc = 0;
-
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
-	archive_entry_set_perm(e, dir ? 0755 : 0644);
-	archive_entry_set_size(e, dir ? 0 : size);
-	archive_entry_set_mtime(e, 0, 0);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		rc = ar_fail(a, name);
-	archive_entry_free(e);
-	return rc;
-}
 
 static int
 add_mem(struct archive *a, const char *name, const void *p, size_t n)
 {
-	if (add_header(a, name, 0, n) == -1)
+	if (tarx_write_entry(a, name, 0, n) == -1)
 		return -1;
 	if (n && archive_write_data(a, p, n) != (la_ssize_t)n)
 		return ar_fail(a, name);
@@ -209,7 +192,7 @@ add_blob(struct archive *a, struct layout *l, const char *name,
 		err_set(EIO, "blob %s has the wrong size", desc_digest(desc));
 		goto out;
 	}
-	if (add_header(a, name, 0, st.st_size) == -1)
+	if (tarx_write_entry(a, name, 0, st.st_size) == -1)
 		goto out;
 	for (left = st.st_size; left > 0; left -= r) {
 		r = read(fd, tmp, sizeof(tmp) < (size_t)left ? sizeof(tmp) :
@@ -284,7 +267,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 			name = xasprintf("%s/layer.tar", hex_of(desc_digest(e)));
 			json_array_append_new(lay, json_string(name));
 			if (!seen(names, name) &&
-			    (add_header(a, hex_of(desc_digest(e)), 1, 0) == -1 ||
+			    (tarx_write_entry(a, hex_of(desc_digest(e)), 1, 0) == -1 ||
 			    add_blob(a, l, name, e) == -1)) {
 				free(name);
 				json_decref(rec);

@@ -200,3 +200,23 @@ tarx_close(struct tarx *t)
 	buf_release(&t->link);
 	*t = (struct tarx)TARX_INIT;
 }
+
+int
+tarx_write_entry(struct archive *a, const char *name, int dir, int64_t size)
+{
+	struct archive_entry *e = archive_entry_new();
+	int rc = 0;
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0755 : 0644);
+	archive_entry_set_size(e, dir ? 0 : size);
+	archive_entry_set_mtime(e, 0, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		rc = err_set(EIO, "cannot write '%s': %s", name,
+		    archive_error_string(a) ? archive_error_string(a) : "error");
+	archive_entry_free(e);
+	return rc;
+}

@@ -45,6 +45,15 @@ int	tarx_read_all(struct tarx *t, size_t max, struct buf *out);
 void	tarx_close(struct tarx *t);
 
 /*
+ * Writing. A generated entry (a file or directory the tools make up, not
+ * one copied from disk): owner 0:0, mode 0644 or 0755, mtime 0, so the
+ * same content gives the same bytes. -1 with a message naming it.
+ */
+struct archive;
+int	tarx_write_entry(struct archive *a, const char *name, int dir,
+	    int64_t size);
+
+/*
  * Normalise an archive-relative name into out: "./a//b/." becomes "a/b".
  * -1 when it is empty, absolute or climbs out with "..".
  */

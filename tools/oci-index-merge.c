@@ -41,21 +41,12 @@ struct merge {
 	struct registry	*reg;
 };
 
-static void
-log_hook(void *arg, int level, const char *msg)
-{
-	if (level == 0 && verbosity >= 0)
-		warnmsg("%s", msg);
-	else if (level >= 1 && verbosity > 0)
-		note("%s", msg);
-}
-
 static struct registry *
 registry(struct merge *m)
 {
 	if (!m->reg) {
 		struct http_opts o = { .tool = "oci-index-merge",
-		    .insecure = m->insecure, .log = log_hook };
+		    .insecure = m->insecure, .log = msglog };
 
 		if (!(m->h = http_new(&o)))
 			die_err(EXIT_FAILURE, "cannot start the HTTP client");

@@ -41,15 +41,6 @@ struct put {
 	json_t		*pushed;	/* {"domain": {"digest": "repo"}} */
 };
 
-static void
-log_hook(void *arg, int level, const char *msg)
-{
-	if (level == 0 && verbosity >= 0)
-		warnmsg("%s", msg);
-	else if (level >= 1 && verbosity > 0)
-		note("%s", msg);
-}
-
 static struct registry *
 registry(struct put *p, const char *domain)
 {
@@ -62,7 +53,7 @@ registry(struct put *p, const char *domain)
 		die(EXIT_USAGE, "too many registries");
 	if (!p->h) {
 		struct http_opts o = { .tool = "oci-put", .insecure = p->insecure,
-		    .max_per_host = p->jobs, .log = log_hook };
+		    .max_per_host = p->jobs, .log = msglog };
 
 		if (!(p->h = http_new(&o)))
 			die_err(EXIT_FAILURE, "cannot start the HTTP client");
