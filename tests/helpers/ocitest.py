@@ -12,6 +12,7 @@
       runs give the same digests. Prints the root digest.
 
   ocitest.py push DIR NAME:TAG URL [--user U:P] [--cacert FILE]
+             [--cert FILE --key FILE]
       Push the image NAME:TAG of DIR to the registry at URL
       (http://127.0.0.1:PORT) under NAME:TAG: blobs by monolithic upload,
       then children by digest, then the root by tag.
@@ -249,7 +250,7 @@ def blob_path(d, dg):
 
 
 class Pusher:
-    def __init__(self, url, user, cacert):
+    def __init__(self, url, user, cacert, cert=None, key=None):
         self.url = url.rstrip("/")
         self.hdr = {}
         if user:
@@ -257,6 +258,8 @@ class Pusher:
                 base64.b64encode(user.encode()).decode()
         self.ctx = ssl.create_default_context(cafile=cacert) \
             if cacert else None
+        if self.ctx and cert:
+            self.ctx.load_cert_chain(cert, key)
 
     def req(self, method, path, data=None, headers=None, full=False):
         h = dict(self.hdr)
@@ -302,13 +305,17 @@ class Pusher:
 
 def push(args):
     d, name, url = args[0], args[1], args[2]
-    user = cacert = None
+    user = cacert = cert = key = None
     i = 3
     while i < len(args):
         if args[i] == "--user":
             user = args[i + 1]
         elif args[i] == "--cacert":
             cacert = args[i + 1]
+        elif args[i] == "--cert":
+            cert = args[i + 1]
+        elif args[i] == "--key":
+            key = args[i + 1]
         else:
             sys.exit("ocitest: unknown option " + args[i])
         i += 2
@@ -317,7 +324,7 @@ def push(args):
     for m in top["manifests"]:
         if m.get("annotations", {}).get(REF_NAME) == name:
             repo, tag = name.rsplit(":", 1)
-            Pusher(url, user, cacert).manifest(d, repo, tag, m)
+            Pusher(url, user, cacert, cert, key).manifest(d, repo, tag, m)
             return
     sys.exit("ocitest: no image " + name)
 

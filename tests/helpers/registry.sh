@@ -3,7 +3,7 @@
 # After tests/lib.sh:
 #
 #   . "$HELPERS/registry.sh"
-#   registry_start [--tls] [--htpasswd USER:PASS]
+#   registry_start [--tls [--client-certs]] [--htpasswd USER:PASS]
 #       Debian's docker-registry (distribution 2.8) on a free 127.0.0.1
 #       port with its own storage under $TRASH. Sets
 #         REG        127.0.0.1:PORT (what references use)
@@ -12,6 +12,9 @@
 #         REG_CA     the test CA (with --tls); also installed as
 #                    $XDG_CONFIG_HOME/containers/certs.d/$REG/ca.crt
 #         REG_USER   USER:PASS (with --htpasswd)
+#         REG_CLIENT_CERT, REG_CLIENT_KEY   with --client-certs, which makes
+#                    the registry demand a client certificate signed by
+#                    the test CA (not installed in certs.d)
 #       It is stopped when the script exits.
 #   registry_push LAYOUT NAME:TAG
 #       push an image made by ocitest.py gen into the registry above
@@ -45,10 +48,11 @@ make_image () {
 }
 
 registry_start () {
-	_tls= REG_USER=
+	_tls= _ccert= REG_USER=
 	while test $# -gt 0; do
 		case $1 in
 		--tls) _tls=1 ;;
+		--client-certs) _ccert=1 ;;
 		--htpasswd) REG_USER=$2; shift ;;
 		*) echo "registry_start: bad option $1" >&2; return 2 ;;
 		esac
@@ -67,7 +71,10 @@ registry_start () {
 		echo 'http:'
 		echo "  addr: $REG"
 		if test -n "$_tls"; then
-			echo "  tls: {certificate: $REG_DIR/server.crt, key: $REG_DIR/server.key}"
+			echo "  tls:"
+			echo "    certificate: $REG_DIR/server.crt"
+			echo "    key: $REG_DIR/server.key"
+			test -n "$_ccert" && echo "    clientcas: [$REG_DIR/ca.crt]"
 		fi
 		if test -n "$REG_USER"; then
 			echo 'auth:'
@@ -84,6 +91,8 @@ registry_start () {
 		REG_URL=https://$REG
 		REG_CA=$REG_DIR/ca.crt
 		_registry_certs || return 1
+		REG_CLIENT_CERT=$REG_DIR/client.cert
+		REG_CLIENT_KEY=$REG_DIR/client.key
 		mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/$REG"
 		cp "$REG_CA" "$XDG_CONFIG_HOME/containers/certs.d/$REG/ca.crt"
 	fi
@@ -93,7 +102,9 @@ registry_start () {
 	_i=0
 	while :; do
 		_code=$(curl -s -o /dev/null -w '%{http_code}' \
-		    ${REG_CA:+--cacert "$REG_CA"} "$REG_URL/v2/")
+		    ${REG_CA:+--cacert "$REG_CA"} \
+		    ${_ccert:+--cert "$REG_CLIENT_CERT" --key "$REG_CLIENT_KEY"} \
+		    "$REG_URL/v2/")
 		case $_code in 200|401) break ;; esac
 		_i=$((_i + 1))
 		if test $_i -gt 200 || ! kill -0 $_pid 2>/dev/null; then
@@ -103,7 +114,7 @@ registry_start () {
 		fi
 		sleep 0.05
 	done
-	export REG REG_URL REG_DIR REG_CA REG_USER
+	export REG REG_URL REG_DIR REG_CA REG_USER REG_CLIENT_CERT REG_CLIENT_KEY
 }
 
 # a CA and a server certificate for 127.0.0.1 and localhost
@@ -118,13 +129,19 @@ _registry_certs () {
 	    -keyout server.key -out server.csr &&
 	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >ext &&
 	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
-	    -CAcreateserial -days 2 -extfile ext -out server.crt
+	    -CAcreateserial -days 2 -extfile ext -out server.crt &&
+	openssl req -newkey rsa:2048 -nodes -subj '/CN=ocikit test client' \
+	    -keyout client.key -out client.csr &&
+	printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >cext &&
+	openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key \
+	    -CAcreateserial -days 2 -extfile cext -out client.cert
 	) >/dev/null 2>&1
 }
 
 registry_push () {
 	$OCITEST push "$1" "$2" "$REG_URL" ${REG_USER:+--user "$REG_USER"} \
-	    ${REG_CA:+--cacert "$REG_CA"}
+	    ${REG_CA:+--cacert "$REG_CA"} \
+	    ${_ccert:+--cert "$REG_CLIENT_CERT" --key "$REG_CLIENT_KEY"}
 }
 
 mock_start () {
