@@ -66,17 +66,6 @@ struct plan {
 	int		 warm;		/* everything was present */
 };
 
-static void
-log_hook(void *arg, int level, const char *msg)
-{
-	if (level == 0 && verbosity >= 0)
-		warnmsg("%s", msg);
-	else if (level == 1 && verbosity > 0)
-		note("%s", msg);
-	else if (level >= 2 && verbosity > 1)
-		note("%s", msg);
-}
-
 static struct registry *
 reg_for(struct ctx *c, const char *domain)
 {
@@ -85,7 +74,7 @@ reg_for(struct ctx *c, const char *domain)
 	if (c->h == NULL) {
 		struct http_opts o = { .tool = "oci-fetch",
 		    .insecure = c->insecure, .max_per_host = c->jobs,
-		    .debug = verbosity > 1, .log = log_hook };
+		    .debug = verbosity > 1, .log = msglog };
 
 		if ((c->h = http_new(&o)) == NULL)
 			return NULL;
