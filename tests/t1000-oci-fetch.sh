@@ -64,6 +64,12 @@ test_expect_success 'only the requested platform was downloaded (plus attestatio
 	done
 '
 
+test_expect_success 'LinuxKit would accept the cache for that platform, not another' '
+	lk_accepts c1 $REG/multi/app:1 linux/amd64 &&
+	! lk_accepts c1 $REG/multi/app:1 linux/arm64 2>err &&
+	grep "missing" err
+'
+
 test_expect_success 'the default platform is the host one' '
 	case $(uname -m) in
 	x86_64) arch=amd64 ;;
@@ -94,7 +100,8 @@ test_expect_success 'several --platform at once, and arm variants' '
 	oci-fetch -C c3 -p linux/amd64 -p linux/arm/v7 $REG/multi/app:1 >out &&
 	jq -r .platform.variant out | tail -1 >v &&
 	echo v7 >expect && test_cmp expect v &&
-	jq -e ".manifests | length == 3" c3/index.json
+	jq -e ".manifests | length == 3" c3/index.json &&
+	lk_accepts c3 $REG/multi/app:1 linux/amd64 linux/arm/v7
 '
 
 test_expect_success '--all-platforms stores every entry' '
@@ -112,7 +119,8 @@ test_expect_success 'a single image: one record with the config platform' '
 	    .platform.architecture == \"amd64\" and .ref == \"$REG/single/app:1\"" out &&
 	src_all single/app:1 | sort -u >want &&
 	cache_blobs c5 >have &&
-	test_cmp want have
+	test_cmp want have &&
+	lk_accepts c5 $REG/single/app:1
 '
 
 test_expect_success 'a single image for another platform is an error naming it' '

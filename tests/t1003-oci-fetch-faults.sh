@@ -102,10 +102,12 @@ test_expect_success 'a wrong Docker-Content-Digest is a hint: the content decide
 '
 
 mock_start --quirk warning=deprecated-registry || exit 1
-test_expect_success 'a registry Warning is shown once per run' '
+test_expect_success 'a registry Warning is shown once per run, not with -q' '
 	oci-fetch --pull -C c10 -p linux/amd64 $MOCK/big/app:1 \
 	    $MOCK/big/app:1 >out 2>err &&
-	test_one_line_error err "registry warning: deprecated-registry"
+	test_one_line_error err "registry warning: deprecated-registry" &&
+	oci-fetch -q --pull -C c10 -p linux/amd64 $MOCK/big/app:1 >out 2>err &&
+	test ! -s err
 '
 
 mock_start --quirk blob-redirect=307 --quirk cut-after=100000:1 || exit 1
