@@ -118,6 +118,25 @@ test_expect_success 'a single image is warm too' '
 	test_cmp s1 s2
 '
 
+test_expect_success '--resolve asks with HEAD first; a single image needs no GET' '
+	mock_log_reset &&
+	oci-fetch --resolve $MOCK/single/app:1 >out &&
+	jq -r "select(.path | test(\"/manifests/\")) | .method" "$MOCK_LOG" >methods &&
+	echo HEAD >expect &&
+	test_cmp expect methods &&
+	test $(blob_gets) = 0
+'
+
+test_expect_success '--resolve of an index: HEAD, then the index by digest' '
+	mock_log_reset &&
+	oci-fetch --resolve -p linux/arm64 $MOCK/multi/app:2 >out &&
+	jq -r "select(.path | test(\"/manifests/\")) | .method + \" \" + (.path | sub(\".*/manifests/\"; \"\"))" \
+	    "$MOCK_LOG" >methods &&
+	printf "HEAD 2\nGET %s\n" "$(src_root multi/app:2)" >expect &&
+	test_cmp expect methods &&
+	test $(blob_gets) = 0
+'
+
 test_expect_success 'the warm path is fast' '
 	start=$(date +%s%N) &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do
