@@ -15,6 +15,7 @@
 
 #include "buildyml.h"
 #include "err.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 #define BUILDYML_MAX	(4u << 20)
@@ -1106,26 +1107,9 @@ bad:
 static int
 read_file(const char *path, struct buf *out)
 {
-	char tmp[8192];
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_sys(errno, "cannot open '%s'", path);
-	while ((r = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return err_sys(errno, "cannot read '%s'", path);
-		}
-		if (out->len + r > BUILDYML_MAX) {
-			close(fd);
-			return err_set(EFBIG, "'%s' is too large", path);
-		}
-		buf_add(out, tmp, r);
-	}
-	close(fd);
+	if (fs_read_path(path, BUILDYML_MAX, out) == -1)
+		return errno == EFBIG ? err_set(EFBIG, "'%s' is too large",
+		    path) : -1;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "digest.h"
 #include "err.h"
+#include "fsutil.h"
 #include "json.h"
 
 /*
@@ -38,31 +39,9 @@ json_load_path(const char *path)
 {
 	struct buf b = BUF_INIT;
 	json_t *j = NULL;
-	char chunk[65536];
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		err_sys(errno, "cannot open '%s'", path);
-		return NULL;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			err_sys(errno, "cannot read '%s'", path);
-			goto out;
-		}
-		if (b.len + n > JSON_MAX_DOC) {
-			err_set(EFBIG, "'%s': larger than %u bytes", path,
-			    JSON_MAX_DOC);
-			goto out;
-		}
-		buf_add(&b, chunk, n);
-	}
-	j = json_parse(b.data ? b.data : "", b.len, path);
-out:
-	close(fd);
+	if (fs_read_path(path, JSON_MAX_DOC, &b) == 0)
+		j = json_parse(b.data, b.len, path);
 	buf_release(&b);
 	return j;
 }

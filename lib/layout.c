@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "json.h"
 #include "layout.h"
 #include "manifest.h"
@@ -37,70 +38,6 @@ layout_default_path(const char *opt)
 	return xasprintf("%s/.linuxkit/cache", home && *home ? home : ".");
 }
 
-static int
-mkdir_p(const char *path)
-{
-	char *p = xstrdup(path), *s;
-	int rc = 0;
-
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-
-		*s = '\0';
-		if (mkdir(p, 0755) == -1 && errno != EEXIST) {
-			rc = err_sys(errno, "cannot create '%s'", p);
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return rc;
-}
-
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, c, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= w;
-	}
-	return 0;
-}
-
-/* read a whole file of at most max bytes into out (replacing it) */
-static int
-read_all(int fd, size_t max, struct buf *out, const char *what)
-{
-	char chunk[65536];
-	ssize_t n;
-
-	buf_reset(out);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return err_sys(errno, "cannot read %s", what);
-		}
-		if (out->len + n > max)
-			return err_set(EFBIG, "%s: larger than %zu bytes", what, max);
-		buf_add(out, chunk, n);
-	}
-	buf_grow(out, 0);
-	return 0;
-}
-
 /* replace name in the cache directory: temp file, fsync, rename, fsync dir */
 static int
 replace_file(struct layout *l, const char *name, const void *p, size_t n)
@@ -111,7 +48,7 @@ replace_file(struct layout *l, const char *name, const void *p, size_t n)
 	    O_CLOEXEC, 0644);
 	if (fd == -1)
 		return err_sys(errno, "cannot create '%s/%s'", l->path, INDEX_TMP);
-	if (write_all(fd, p, n) == -1 || fsync(fd) == -1) {
+	if (fs_write_all(fd, p, n) == -1 || fsync(fd) == -1) {
 		int e = errno;
 
 		close(fd);
@@ -167,7 +104,7 @@ layout_open(struct layout *l, const char *dir, int flags)
 {
 	*l = (struct layout)LAYOUT_INIT;
 	l->path = xstrdup(dir);
-	if ((flags & LAYOUT_CREATE) && mkdir_p(dir) == -1)
+	if ((flags & LAYOUT_CREATE) && fs_mkdir_p(dir) == -1)
 		goto bad;
 	l->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->dirfd == -1) {
@@ -297,7 +234,7 @@ layout_blob_read(struct layout *l, const char *digest, size_t max,
 	    (fd = layout_blob_open(l, digest)) == -1)
 		return -1;
 	snprintf(what, sizeof(what), "blob '%s'", digest);
-	rc = read_all(fd, max, out, what);
+	rc = fs_read_fd(fd, max, out, what);
 	close(fd);
 	if (rc == -1)
 		return -1;
@@ -367,7 +304,7 @@ blob_writer_write(struct blob_writer *w, const void *p, size_t n)
 		digest_update_async(&w->d, p, n);
 	else
 		digest_update(&w->d, p, n);
-	if (write_all(w->fd, p, n) == -1)
+	if (fs_write_all(w->fd, p, n) == -1)
 		return err_sys(errno, "cannot write to the cache '%s'",
 		    w->l->path);
 #ifdef SYNC_FILE_RANGE_WRITE
@@ -499,7 +436,7 @@ load_index(struct layout *l, json_t **index)
 	snprintf(what, sizeof(what), "'%s/index.json'", l->path);
 	if ((fd = openat(l->dirfd, "index.json", O_RDONLY | O_CLOEXEC)) == -1)
 		return err_sys(errno, "cannot open %s", what);
-	if (read_all(fd, SIZE_MAX / 2, &b, what) == -1) {
+	if (fs_read_fd(fd, SIZE_MAX / 2, &b, what) == -1) {
 		close(fd);
 		buf_release(&b);
 		return -1;

@@ -2,6 +2,8 @@
 # Every lib/*.c is part of the library: adding a module needs no edit here.
 .SUFFIXES:
 .DELETE_ON_ERROR:
+# keep intermediate objects (unit tests), so a second make rebuilds nothing
+.SECONDARY:
 
 LIB_SRCS = $(sort $(wildcard lib/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
