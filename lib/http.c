@@ -32,7 +32,8 @@ struct hostcfg {
 };
 
 struct xfer {
-	struct http *h;
+	struct http	*h;
+	int		 storage_retried;	/* a 4xx from a redirect target */
 	struct http_req	*r;
 	struct xfer	*next;		/* the waiting list */
 	CURL		*easy;
@@ -1217,6 +1218,21 @@ completed(struct http *h, struct xfer *x, CURLcode code)
 			xfer_start(h, x);
 			return;
 		}
+		/*
+		 * A 4xx from a storage host (an expired pre-signed URL)
+		 * re-runs the request from the registry, as one retry.
+		 */
+		if (r->hops > 0 && st >= 400 && st < 500 && st != 416 &&
+		    !x->storage_retried && !r->no_retry &&
+		    r->attempts < HTTP_MAX_TRIES) {
+			char why[64];
+
+			x->storage_retried = 1;
+			snprintf(why, sizeof(why), "status %ld from the storage "
+			    "host", st);
+			retry_later(h, x, 0, why);
+			return;
+		}
 		if (http_status_retried(st) && !r->no_retry &&
 		    r->attempts < HTTP_MAX_TRIES) {
 			long wait = http_backoff_ms(r->attempts);
@@ -1283,6 +1299,7 @@ http_submit(struct http *h, struct http_req *r)
 	x->h = h;
 	x->r = r;
 	x->finished = 0;
+	x->storage_retried = 0;
 	x->not_before = 0;
 	free(x->first_url);
 	x->first_url = xstrdup(r->url);

@@ -498,6 +498,7 @@ struct job {
 	int			 open;		/* w is open */
 	int			 restarts;	/* after a digest mismatch */
 	int			 reauth;	/* after a 401 */
+	int			 again;		/* after a 416 or a storage 4xx */
 	int			 state;		/* 0 queued, 1 running, 2 done */
 	int			 failed;
 	int			 err;
@@ -700,6 +701,19 @@ job_done(struct http_req *q, void *arg)
 			return;
 		}
 		auth_invalidate(&f->r->auth);
+		job_submit(j);
+		return;
+	}
+	/* a 416 (the offset resumed from is stale): from 0, once */
+	if (!j->again && q->status == 416) {
+		j->again = 1;
+		http_log(f->r->h, 1, "blob '%s': status 416; from the start",
+		    j->digest);
+		if (writer_reopen(j) == -1) {
+			job_fail(j, errno, err_msg());
+			job_end(j);
+			return;
+		}
 		job_submit(j);
 		return;
 	}

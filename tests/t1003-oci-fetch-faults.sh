@@ -117,6 +117,15 @@ test_expect_success 'a break on the CDN: the retry asks the registry again' '
 	test $(mock_requests ".listener == \"reg\" and (.path | endswith(\"$LAYER\"))") = 2
 '
 
+mock_start --quirk blob-redirect=307 --quirk cdn-expired=1 || exit 1
+test_expect_success 'an expired storage URL: the registry is asked again' '
+	pull_big c15 >out &&
+	cache_valid c15 &&
+	test $(mock_requests ".listener == \"cdn\" and .status == 403") = 1 &&
+	# the config and the layer, and one of them once more
+	test $(mock_requests ".listener == \"reg\" and (.path | test(\"/blobs/\"))") = 3
+'
+
 mock_start --quirk redirect-loop || exit 1
 test_expect_success 'a redirect loop stops after 10 hops' '
 	test_expect_code 1 pull_big c11 2>err &&

@@ -27,6 +27,7 @@ plays the parts docker-registry cannot (registry-client.md §9):
   blob=truncated|corrupt[:N]  blob GETs short by one byte / a flipped byte
   blob-redirect=CODE       blob GETs redirect to the CDN (127.0.0.2)
   cdn-reject-auth          the CDN answers 400 to any Authorization header
+  cdn-expired=N            the CDN answers 403 (expired signature) N times
   redirect-loop            blob GETs redirect to themselves
   manifest-size=N          manifests padded past N bytes (size limit test)
   slow=BYTES_PER_S         blob bodies trickle out
@@ -404,6 +405,13 @@ class Handler(BaseHTTPRequestHandler):
                               ctype="text/plain")
         if not u.path.startswith("/cdn/"):
             return self.reply(404)
+        if quirk("cdn-expired"):
+            with LOCK:
+                c = COUNTS.get("cdn-expired", 0)
+                COUNTS["cdn-expired"] = c + 1
+            if c < int(quirk("cdn-expired")):
+                return self.reply(403, b"<Error>Request has expired</Error>",
+                                  ctype="application/xml")
         path = blob_path(u.path[5:])
         if path is None:
             return self.reply(404)
