@@ -521,8 +521,11 @@ job_fail(struct job *j, int err, const char *msg)
 {
 	j->failed = 1;
 	j->err = err;
-	snprintf(j->errmsg, sizeof(j->errmsg), "blob '%s': %.400s", j->digest,
-	    msg);
+	if (strncmp(msg, "blob '", 6) == 0)	/* names the blob already */
+		snprintf(j->errmsg, sizeof(j->errmsg), "%.590s", msg);
+	else
+		snprintf(j->errmsg, sizeof(j->errmsg), "blob '%s': %.400s",
+		    j->digest, msg);
 	return -1;
 }
 
