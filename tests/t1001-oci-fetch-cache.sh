@@ -110,6 +110,21 @@ test_expect_success 'parallel transfers: -j 1 and -j 8 give the same cache' '
 	cache_valid j8
 '
 
+test_expect_success 'two pulls into one cache at once: both succeed, no name lost' '
+	oci-fetch -C par -p linux/amd64 $MOCK/multi/app:1 >p1 &
+	oci-fetch -C par -p linux/arm64 $MOCK/multi/app:2 >p2 &
+	oci-fetch -C par $MOCK/single/app:1 >p3 &&
+	wait &&
+	test -s p1 && test -s p2 && test -s p3 &&
+	cache_valid par &&
+	jq -r ".manifests[].annotations[\"org.opencontainers.image.ref.name\"]" \
+	    par/index.json | sort >names &&
+	printf "%s\n" $MOCK/multi/app:1 $MOCK/multi/app:1-amd64 \
+	    $MOCK/multi/app:2 $MOCK/multi/app:2-arm64 $MOCK/single/app:1 |
+	    sort >expect &&
+	test_cmp expect names
+'
+
 test_expect_success 'a single image is warm too' '
 	oci-fetch -C s $MOCK/single/app:1 >s1 &&
 	mock_log_reset &&

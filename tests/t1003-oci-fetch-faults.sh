@@ -126,6 +126,14 @@ test_expect_success 'an expired storage URL: the registry is asked again' '
 	test $(mock_requests ".listener == \"reg\" and (.path | test(\"/blobs/\"))") = 3
 '
 
+mock_start --quirk dcd=absent || exit 1
+test_expect_success 'no Docker-Content-Digest at all: the content is hashed' '
+	pull_big c16 >out &&
+	jq -e ".digest == \"$(src_root big/app:1)\"" out &&
+	oci-fetch --resolve $MOCK/big/app:1 >out &&
+	jq -e ".digest == \"$(src_root big/app:1)\"" out
+'
+
 mock_start --quirk redirect-loop || exit 1
 test_expect_success 'a redirect loop stops after 10 hops' '
 	test_expect_code 1 pull_big c11 2>err &&
