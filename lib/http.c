@@ -34,6 +34,7 @@ struct hostcfg {
 struct xfer {
 	struct http	*h;
 	int		 storage_retried;	/* a 4xx from a redirect target */
+	long		 waited_ms;		/* backoff so far: 120 s at most */
 	struct http_req	*r;
 	struct xfer	*next;		/* the waiting list */
 	CURL		*easy;
@@ -1142,8 +1143,12 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 		r->url = xstrdup(x->first_url);
 		r->hops = 0;
 	}
-	http_log(h, 1, "retrying %s %s in %.1fs: %s", r->method, r->url,
-	    wait_ms / 1000.0, why);
+	if (x->waited_ms + wait_ms > HTTP_MAX_WAIT_MS)
+		wait_ms = HTTP_MAX_WAIT_MS - x->waited_ms;
+	x->waited_ms += wait_ms;
+	/* no query in the log: it may hold a signature */
+	http_log(h, 1, "retrying %s %.*s in %.1fs: %s", r->method,
+	    (int)strcspn(r->url, "?"), r->url, wait_ms / 1000.0, why);
 	if (r->sink != NULL && r->sink->rewind != NULL) {
 		int64_t off = r->sink->rewind(r->sink->arg, r);
 
@@ -1300,6 +1305,7 @@ http_submit(struct http *h, struct http_req *r)
 	x->r = r;
 	x->finished = 0;
 	x->storage_retried = 0;
+	x->waited_ms = 0;
 	x->not_before = 0;
 	free(x->first_url);
 	x->first_url = xstrdup(r->url);

@@ -21,6 +21,7 @@
 #define HTTP_MAX_ERRBODY	(64u << 10)	/* error bodies, token replies */
 #define HTTP_MAX_HOPS		10
 #define HTTP_MAX_TRIES		5
+#define HTTP_MAX_WAIT_MS	120000	/* backoff per request, in all */
 
 struct http;
 struct http_req;
