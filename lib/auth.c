@@ -882,6 +882,7 @@ fetch_token(struct auth *a, const char *key, const char **value)
 	}
 
 	r.max_body = HTTP_MAX_ERRBODY;
+	r.timeout_s = 60;	/* token requests (§5.5) */
 	if (a->cred.identity_token != NULL) {
 		char *e;
 

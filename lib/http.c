@@ -990,6 +990,8 @@ xfer_setup(struct http *h, struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->ua);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+	if (r->timeout_s > 0)
+		curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_s);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
