@@ -1380,6 +1380,24 @@ step(struct http *h)
 }
 
 int
+http_step(struct http *h)
+{
+	return step(h);
+}
+
+int
+http_busy(struct http *h)
+{
+	return h->nactive > 0 || h->waiting != NULL;
+}
+
+void
+http_wakeup(struct http *h)
+{
+	curl_multi_wakeup(h->multi);
+}
+
+int
 http_run(struct http *h)
 {
 	while (h->nactive > 0 || h->waiting != NULL)

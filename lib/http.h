@@ -141,6 +141,16 @@ int	http_run(struct http *h);
  */
 int	http_do(struct http *h, struct http_req *r);
 
+/*
+ * For callers with work of their own beside the transfers: one round of
+ * the loop (start due transfers, wait at most a second for activity,
+ * handle completions); whether transfers are active or waiting; and a
+ * wakeup that ends the wait early, callable from any thread.
+ */
+int	http_step(struct http *h);
+int	http_busy(struct http *h);
+void	http_wakeup(struct http *h);
+
 /* ---- hosts and origins (§1, §5.2, §5.3) ---- */
 
 /*

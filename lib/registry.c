@@ -1,10 +1,12 @@
 /* lib/registry.c - the OCI distribution API (registry-client.md §2, §3, §6) */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -499,7 +501,10 @@ struct job {
 	int			 restarts;	/* after a digest mismatch */
 	int			 reauth;	/* after a 401 */
 	int			 again;		/* after a 416 or a storage 4xx */
-	int			 state;		/* 0 queued, 1 running, 2 done */
+	int			 state;		/* 0 queued, 1 running, 2 done,
+						   3 syncing */
+	int			 sync_err;	/* errno of the early fsync */
+	struct job		*snext;		/* the syncer's lists */
 	int			 failed;
 	int			 err;
 	char			 errmsg[600];
@@ -514,6 +519,20 @@ struct reg_fetch {
 	size_t		 running;
 	size_t		 done;
 	int64_t		 bytes;
+	/*
+	 * The syncer: a thread that fsyncs each downloaded blob while the
+	 * loop goes on with the other transfers, so that the fsync in
+	 * blob_writer_finish() finds nothing left to wait for. It only
+	 * calls fsync(2) on the writer's descriptor; everything else stays
+	 * on the loop's thread.
+	 */
+	pthread_t	 tid;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 thread;	/* 1 running, -1 unavailable */
+	int		 quit;
+	struct job	*todo, *synced;
+	size_t		 syncing;
 };
 
 static int
@@ -618,6 +637,7 @@ sink_rewind(void *arg, struct http_req *q)
 }
 
 static void job_done(struct http_req *q, void *arg);
+static void job_finish(struct job *j);
 
 static void
 job_submit(struct job *j)
@@ -677,8 +697,9 @@ job_end(struct job *j)
 		j->open = 0;
 	}
 	buf_release(&j->pend);
+	if (j->state == 1)
+		f->running--;
 	j->state = 2;
-	f->running--;
 	f->done++;
 	start_more(f);
 }
@@ -728,11 +749,42 @@ job_done(struct http_req *q, void *arg)
 		job_end(j);
 		return;
 	}
-	if (flush(j) == -1 || blob_writer_finish(&j->w) == -1) {
+	if (flush(j) == -1) {
+		job_fail(j, errno, err_msg());
+		job_end(j);
+		return;
+	}
+	if (f->thread == 1) {
+		/* the syncer takes it; its transfer slot is free again */
+		j->state = 3;
+		f->running--;
+		pthread_mutex_lock(&f->mu);
+		j->snext = f->todo;
+		f->todo = j;
+		f->syncing++;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		start_more(f);
+		return;
+	}
+	job_finish(j);
+}
+
+/* verify, sync and publish a downloaded blob (on the loop's thread) */
+static void
+job_finish(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+
+	if (blob_writer_finish(&j->w) == -1) {
 		/* a wrong or short body: once more from 0, then give up */
 		if (j->restarts++ == 0 && writer_reopen(j) == 0) {
 			http_log(f->r->h, 1, "blob '%s': %s; downloading again",
 			    j->digest, err_msg());
+			if (j->state == 3) {
+				j->state = 1;
+				f->running++;
+			}
 			job_submit(j);
 			return;
 		}
@@ -754,6 +806,57 @@ job_done(struct http_req *q, void *arg)
 	job_end(j);
 }
 
+static void *
+syncer_main(void *arg)
+{
+	struct reg_fetch *f = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&f->mu);
+	for (;;) {
+		while (f->todo == NULL && !f->quit)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->todo == NULL)
+			break;
+		j = f->todo;
+		f->todo = j->snext;
+		pthread_mutex_unlock(&f->mu);
+		j->sync_err = fsync(j->w.fd) == -1 ? errno : 0;
+		pthread_mutex_lock(&f->mu);
+		j->snext = f->synced;
+		f->synced = j;
+		pthread_cond_broadcast(&f->cv);
+		http_wakeup(f->r->h);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
+/* finish the blobs the syncer is done with */
+static void
+take_synced(struct reg_fetch *f)
+{
+	struct job *list, *j;
+
+	pthread_mutex_lock(&f->mu);
+	list = f->synced;
+	f->synced = NULL;
+	pthread_mutex_unlock(&f->mu);
+	while ((j = list) != NULL) {
+		list = j->snext;
+		pthread_mutex_lock(&f->mu);
+		f->syncing--;
+		pthread_mutex_unlock(&f->mu);
+		if (j->sync_err != 0) {
+			err_sys(j->sync_err, "cannot sync blob '%s'", j->digest);
+			job_fail(j, j->sync_err, err_msg());
+			job_end(j);
+			continue;
+		}
+		job_finish(j);
+	}
+}
+
 struct reg_fetch *
 registry_fetch_new(struct registry *r, struct layout *l)
 {
@@ -761,6 +864,8 @@ registry_fetch_new(struct registry *r, struct layout *l)
 
 	f->r = r;
 	f->l = l;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
 	return f;
 }
 
@@ -794,6 +899,20 @@ registry_fetch_add(struct reg_fetch *f, const char *repo, const char *digest,
 	return 0;
 }
 
+static void
+syncer_stop(struct reg_fetch *f)
+{
+	if (f->thread != 1)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->quit = 1;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->tid, NULL);
+	f->thread = 0;
+	f->quit = 0;
+}
+
 int
 registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 {
@@ -808,9 +927,27 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 		auth_add_scope(&f->r->auth, s);
 		free(s);
 	}
+	if (f->thread == 0)
+		f->thread = pthread_create(&f->tid, NULL, syncer_main, f) == 0 ?
+		    1 : -1;
 	start_more(f);
-	if (http_run(f->r->h) == -1)
-		return -1;
+	for (;;) {
+		take_synced(f);
+		if (http_busy(f->r->h)) {
+			if (http_step(f->r->h) == -1)
+				break;
+			continue;
+		}
+		pthread_mutex_lock(&f->mu);
+		if (f->syncing == 0) {
+			pthread_mutex_unlock(&f->mu);
+			break;
+		}
+		while (f->synced == NULL)
+			pthread_cond_wait(&f->cv, &f->mu);
+		pthread_mutex_unlock(&f->mu);
+	}
+	syncer_stop(f);
 	for (i = 0; i < f->n; i++) {
 		struct job *j = f->jobs[i];
 
@@ -820,6 +957,11 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 			rc = -1;
 		} else if (j->state == 2) {
 			ok++;
+		} else {
+			if (rc == 0)
+				err_set(EIO, "blob '%s' was not fetched",
+				    j->digest);
+			rc = -1;
 		}
 	}
 	if (ok > 0 && layout_sync_blobs(f->l) == -1)
@@ -838,6 +980,7 @@ registry_fetch_free(struct reg_fetch *f)
 
 	if (f == NULL)
 		return;
+	syncer_stop(f);
 	for (i = 0; i < f->n; i++) {
 		struct job *j = f->jobs[i];
 
@@ -850,5 +993,7 @@ registry_fetch_free(struct reg_fetch *f)
 		free(j);
 	}
 	free(f->jobs);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
 	free(f);
 }
