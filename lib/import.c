@@ -20,7 +20,7 @@ struct staged {
 	char			 digest[DIGEST_MAX];
 	int64_t			 size;
 	int			 in_cache;	/* nothing staged: the cache has it */
-	int			 gzip;		/* starts with gzip's magic */
+	int			 gzip;		/* starts with gzip's magic (docker save) */
 	int			 reached;	/* named by the index: publish it */
 	struct blob_writer	 w;
 };
@@ -197,7 +197,6 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 		memcpy(s->digest, digest, DIGEST_MAX);
 		s->size = e->size;
 		s->in_cache = 1;
-		s->gzip = cached_gzip(im->l, digest);
 		return 0;
 	}
 	return stage(im, t, s, kind == 1 ? digest : NULL, kind == 1 ? e->size : -1);
@@ -397,6 +396,8 @@ convert_docker_image(struct import *im, const json_t *img, size_t idx,
 			goto outman;
 		}
 		/* docker save writes layers as they were: often plain tar */
+		if (s->in_cache)
+			s->gzip = cached_gzip(im->l, s->digest);
 		mt = s->gzip ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER;
 		t = json_array_get(diffs, i);
 		if (!s->gzip && (!json_is_string(t) ||
