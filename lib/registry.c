@@ -497,6 +497,8 @@ struct job {
 	struct http_sink	 sink;
 	struct blob_writer	 w;
 	struct buf		 pend;		/* received, not yet written */
+	struct buf		 have;		/* registry_fetch_put(): in hand */
+	int			 preloaded;
 	int			 open;		/* w is open */
 	int			 restarts;	/* after a digest mismatch */
 	int			 reauth;	/* after a 401 */
@@ -638,6 +640,7 @@ sink_rewind(void *arg, struct http_req *q)
 
 static void job_done(struct http_req *q, void *arg);
 static void job_finish(struct job *j);
+static void job_transferred(struct job *j);
 
 static void
 job_submit(struct job *j)
@@ -675,6 +678,8 @@ start_more(struct reg_fetch *f)
 	while (f->running < (size_t)f->r->jobs && f->next < f->n) {
 		struct job *j = f->jobs[f->next++];
 
+		if (j->preloaded || j->state != 0)	/* start_preloaded()'s */
+			continue;
 		if (writer_reopen(j) == -1) {
 			job_fail(j, errno, err_msg());
 			j->state = 2;
@@ -754,6 +759,15 @@ job_done(struct http_req *q, void *arg)
 		job_end(j);
 		return;
 	}
+	job_transferred(j);
+}
+
+/* the bytes are all in the writer: sync (on the syncer), then finish */
+static void
+job_transferred(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+
 	if (f->thread == 1) {
 		/* the syncer takes it; its transfer slot is free again */
 		j->state = 3;
@@ -779,8 +793,8 @@ job_finish(struct job *j)
 	if (blob_writer_finish(&j->w) == -1) {
 		/* a wrong or short body: once more from 0, then give up */
 		if (j->restarts++ == 0 && writer_reopen(j) == 0) {
-			http_log(f->r->h, 1, "blob '%s': %s; downloading again",
-			    j->digest, err_msg());
+			http_log(f->r->h, 1, "%s; downloading again",
+			    err_msg());
 			if (j->state == 3) {
 				j->state = 1;
 				f->running++;
@@ -899,6 +913,46 @@ registry_fetch_add(struct reg_fetch *f, const char *repo, const char *digest,
 	return 0;
 }
 
+int
+registry_fetch_put(struct reg_fetch *f, const char *repo, const char *digest,
+    const void *p, size_t n)
+{
+	struct job *j;
+
+	if (registry_fetch_add(f, repo, digest, (int64_t)n) == -1)
+		return -1;
+	j = f->jobs[f->n - 1];
+	if (strcmp(j->digest, digest) != 0 || j->state != 0 || j->preloaded)
+		return 0;	/* queued before */
+	j->preloaded = 1;
+	buf_add(&j->have, p, n);
+	return 0;
+}
+
+/* blobs in hand go straight to the writer and the syncer */
+static void
+start_preloaded(struct reg_fetch *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		struct job *j = f->jobs[i];
+
+		if (!j->preloaded || j->state != 0)
+			continue;
+		j->state = 1;
+		f->running++;
+		if (writer_reopen(j) == -1 || blob_writer_write(&j->w,
+		    j->have.data ? j->have.data : "", j->have.len) == -1) {
+			job_fail(j, errno, err_msg());
+			job_end(j);
+			continue;
+		}
+		buf_release(&j->have);
+		job_transferred(j);
+	}
+}
+
 static void
 syncer_stop(struct reg_fetch *f)
 {
@@ -930,6 +984,7 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 	if (f->thread == 0)
 		f->thread = pthread_create(&f->tid, NULL, syncer_main, f) == 0 ?
 		    1 : -1;
+	start_preloaded(f);
 	start_more(f);
 	for (;;) {
 		take_synced(f);
@@ -948,6 +1003,13 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 		pthread_mutex_unlock(&f->mu);
 	}
 	syncer_stop(f);
+	/* what was published is synced, whatever else failed */
+	for (i = 0; i < f->n; i++)
+		if (f->jobs[i]->state == 2 && !f->jobs[i]->failed)
+			ok++;
+	if (ok > 0 && layout_sync_blobs(f->l) == -1)
+		rc = -1;
+	ok = 0;
 	for (i = 0; i < f->n; i++) {
 		struct job *j = f->jobs[i];
 
@@ -964,8 +1026,6 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 			rc = -1;
 		}
 	}
-	if (ok > 0 && layout_sync_blobs(f->l) == -1)
-		rc = -1;
 	if (done != NULL)
 		*done = ok;
 	if (bytes != NULL)
@@ -987,6 +1047,7 @@ registry_fetch_free(struct reg_fetch *f)
 		if (j->open)
 			blob_writer_abort(&j->w);
 		buf_release(&j->pend);
+		buf_release(&j->have);
 		j->q.auth = NULL;
 		http_req_release(&j->q);
 		free(j->repo);

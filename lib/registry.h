@@ -103,6 +103,13 @@ struct reg_fetch *registry_fetch_new(struct registry *r, struct layout *l);
 int	registry_fetch_add(struct reg_fetch *f, const char *repo,
 	    const char *digest, int64_t size);
 /*
+ * Queue a blob already in hand (a manifest or config just fetched and
+ * checked): written and synced with the others, without a request. The
+ * bytes are copied; they must hash to digest.
+ */
+int	registry_fetch_put(struct reg_fetch *f, const char *repo,
+	    const char *digest, const void *p, size_t n);
+/*
  * Download every queued blob, at most r->jobs at a time. 0 when all
  * arrived verified and are published (and synced); -1 with the first
  * failure's message (ENOENT when a blob does not exist). *done counts the

@@ -344,8 +344,9 @@ get_child(struct ctx *c, struct plan *p, const json_t *d, struct manifest *m,
 	if (manifest_parse(m, rm.body.data, rm.body.len, rm.media_type,
 	    desc_media_type(d), dg) == -1)
 		goto out;
-	if (store && layout_blob_put(&c->l, rm.body.data, rm.body.len, dg,
-	    NULL) == -1) {
+	/* stored with the blobs, synced off the loop */
+	if (store && registry_fetch_put(p->fetch, p->r.path, dg, rm.body.data,
+	    rm.body.len) == -1) {
 		manifest_release(m);
 		goto out;
 	}
@@ -465,18 +466,18 @@ pull(struct ctx *c, struct plan *p)
 
 	if ((p->reg = reg_for(c, p->r.domain)) == NULL)
 		return -1;
+	p->fetch = registry_fetch_new(p->reg, &c->l);
 	if (get_root(c, p, &rm, 1) == -1)
 		goto out;
 	if (manifest_parse(&m, rm.body.data, rm.body.len, rm.media_type, NULL,
 	    p->name) == -1)
 		goto out;
 	if (!layout_blob_has(&c->l, rm.digest, rm.body.len) &&
-	    layout_blob_put(&c->l, rm.body.data, rm.body.len, rm.digest,
-	    NULL) == -1)
+	    registry_fetch_put(p->fetch, p->r.path, rm.digest, rm.body.data,
+	    rm.body.len) == -1)
 		goto out;
 	p->root = desc_new(m.media_type, rm.digest, rm.body.len);
 	p->records = json_array();
-	p->fetch = registry_fetch_new(p->reg, &c->l);
 
 	if (m.kind == MT_KIND_INDEX) {
 		json_t *chosen = json_array(), *extra = json_array();
@@ -505,8 +506,8 @@ pull(struct ctx *c, struct plan *p)
 		if (layout_blob_read(&c->l, desc_digest(cd), JSON_MAX_DOC,
 		    &cfg) == -1 && (registry_get_blob_mem(p->reg, p->r.path,
 		    desc_digest(cd), desc_size(cd), JSON_MAX_DOC, &cfg) == -1 ||
-		    layout_blob_put(&c->l, cfg.data, cfg.len, desc_digest(cd),
-		    NULL) == -1)) {
+		    registry_fetch_put(p->fetch, p->r.path, desc_digest(cd),
+		    cfg.data, cfg.len) == -1)) {
 			buf_release(&cfg);
 			goto out;
 		}
