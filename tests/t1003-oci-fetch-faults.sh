@@ -134,6 +134,20 @@ test_expect_success 'no Docker-Content-Digest at all: the content is hashed' '
 	jq -e ".digest == \"$(src_root big/app:1)\"" out
 '
 
+mock_start --quirk schema1 || exit 1
+test_expect_success 'schema1 manifests are refused' '
+	test_expect_code 1 pull_big c17 2>err &&
+	test_one_line_error err "schema1 manifests are not supported" &&
+	jq -e ".manifests == []" c17/index.json
+'
+
+mock_start --quirk content-type-params || exit 1
+test_expect_success 'media type parameters (Quay) are ignored' '
+	oci-fetch -C c18 -p linux/amd64 $MOCK/multi/app:1 >out &&
+	jq -e -s ".[0].mediaType == \"application/vnd.oci.image.index.v1+json\"" out &&
+	cache_valid c18
+'
+
 mock_start --quirk redirect-loop || exit 1
 test_expect_success 'a redirect loop stops after 10 hops' '
 	test_expect_code 1 pull_big c11 2>err &&

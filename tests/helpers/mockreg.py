@@ -36,6 +36,8 @@ plays the parts docker-registry cannot (registry-client.md §9):
                            tokens: refresh_token must be the --user password);
                            without it a POST is answered 404
   warning=TEXT             manifests carry Warning: 299 - "TEXT"
+  content-type-params      "; charset=utf-8" after manifest types (Quay)
+  schema1                  manifests by tag are signed schema1 documents
 
 Every request is logged to --log as one JSON line: listener ("reg" or
 "cdn"), method, path, range, accept, auth (true when an Authorization
@@ -309,6 +311,12 @@ class Handler(BaseHTTPRequestHandler):
                         body = f.read()
         if desc is None:
             return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+        if quirk("schema1") is not None and ":" not in ref:
+            body = json.dumps({"schemaVersion": 1, "name": repo, "tag": ref,
+                               "architecture": "amd64", "fsLayers": [],
+                               "history": [], "signatures": []}).encode()
+            desc = {"mediaType":
+                    "application/vnd.docker.distribution.manifest.v1+prettyjws"}
         if quirk("manifest-size"):
             body = body + b" " * (int(quirk("manifest-size")) + 1)
         dg = "sha256:" + hashlib.sha256(body).hexdigest()
@@ -319,8 +327,11 @@ class Handler(BaseHTTPRequestHandler):
             h["Docker-Content-Digest"] = "sha256:" + "0" * 64
         elif quirk("dcd") == "absent":
             del h["Docker-Content-Digest"]
-        self.reply(200, body, h, desc.get("mediaType") or
-                   "application/vnd.oci.image.manifest.v1+json")
+        ctype = desc.get("mediaType") or \
+            "application/vnd.oci.image.manifest.v1+json"
+        if quirk("content-type-params") is not None:
+            ctype += "; charset=utf-8"
+        self.reply(200, body, h, ctype)
 
     def blob(self, repo, dg):
         path = blob_path(dg)
