@@ -152,6 +152,21 @@ test_expect_success '--resolve of an index: HEAD, then the index by digest' '
 	test $(blob_gets) = 0
 '
 
+test_expect_success 'a moved tag: the cache answers until --pull' '
+	old=$(src_root single/app:1) &&
+	make_image single/app:1 --single --layers 2 --seed moved >/dev/null &&
+	new=$(src_root single/app:1) &&
+	test "$old" != "$new" &&
+	mock_log_reset &&
+	oci-fetch -C s $MOCK/single/app:1 >out &&
+	test $(mock_requests) = 0 &&
+	jq -e ".digest == \"$old\"" out &&
+	oci-fetch -C s --pull $MOCK/single/app:1 >out &&
+	jq -e ".digest == \"$new\"" out &&
+	jq -e "[.manifests[] | select(.annotations[\"org.opencontainers.image.ref.name\"] == \"$MOCK/single/app:1\")] | length == 1 and .[0].digest == \"$new\"" s/index.json &&
+	cache_valid s
+'
+
 test_expect_success 'the warm path is fast' '
 	start=$(date +%s%N) &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do
