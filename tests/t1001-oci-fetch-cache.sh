@@ -167,14 +167,4 @@ test_expect_success 'a moved tag: the cache answers until --pull' '
 	cache_valid s
 '
 
-test_expect_success 'the warm path is fast' '
-	start=$(date +%s%N) &&
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		oci-fetch -C c -p linux/amd64 $MOCK/multi/app:1 >/dev/null || return 1
-	done &&
-	end=$(date +%s%N) &&
-	echo "10 warm runs: $(( (end - start) / 1000000 )) ms" &&
-	test $(( (end - start) / 10000000 )) -lt 100
-'
-
 test_done
