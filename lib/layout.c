@@ -330,7 +330,8 @@ blob_writer_finish(struct blob_writer *w)
 	if (w->expect[0] && strcmp(w->expect, w->digest) != 0)
 		return err_set(EIO, "blob '%s' does not match its digest "
 		    "(content is '%s')", w->expect, w->digest);
-	if (fsync(w->fd) == -1)
+	/* the bytes and the size are what a reader needs: not the times */
+	if (fdatasync(w->fd) == -1)
 		return err_sys(errno, "cannot sync blob '%s'", w->digest);
 	return 0;
 }
