@@ -263,13 +263,22 @@ blob_writer_open(struct layout *l, struct blob_writer *w,
 	}
 	snprintf(dir, sizeof(dir), "blobs/%s", algo == DIGEST_SHA512 ?
 	    "sha512" : "sha256");
-	if (mkdirat(l->dirfd, dir, 0755) == -1 && errno != EEXIST)
-		return err_sys(errno, "cannot create '%s/%s'", l->path, dir);
 #ifdef O_TMPFILE
 	/* an unnamed file: a writer killed at any moment leaves nothing */
 	w->fd = openat(l->dirfd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (w->fd == -1 && errno == ENOENT) {
+		if (mkdirat(l->dirfd, dir, 0755) == -1 && errno != EEXIST)
+			return err_sys(errno, "cannot create '%s/%s'", l->path,
+			    dir);
+		w->fd = openat(l->dirfd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC,
+		    0644);
+	}
 #endif
 	if (w->fd == -1) {
+		/* no O_TMPFILE here: a named file, linked into dir later */
+		if (mkdirat(l->dirfd, dir, 0755) == -1 && errno != EEXIST)
+			return err_sys(errno, "cannot create '%s/%s'", l->path,
+			    dir);
 		w->tmpname = xasprintf("%s/.tmp-blob-XXXXXX", l->path);
 		if ((w->fd = mkostemp(w->tmpname, O_CLOEXEC)) == -1 ||
 		    fchmod(w->fd, 0644) == -1) {
