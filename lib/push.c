@@ -240,9 +240,9 @@ done_cb(struct http_req *q, void *arg)
 	static const long ok_patch[] = { 202, 201, 204, 0 };
 	struct upload *u = arg;
 	struct reg_push *p = u->p;
-	char what[DIGEST_MAX + 16];
+	/* fail() names the blob; registry_status() names the request */
+	const char *what = q->method;
 
-	snprintf(what, sizeof(what), "blob '%s'", u->digest);
 	if (q->result == -1) {
 		if (u->step == S_PUT || u->step == S_PATCH)
 			restart(u, q->errmsg);
@@ -254,14 +254,17 @@ done_cb(struct http_req *q, void *arg)
 	}
 	if (q->status == 401 && !u->reauth) {
 		u->reauth = 1;
-		if (auth_challenged(&p->r->auth, q) == -1) {
+		if (auth_challenged(&p->r->auth, q) == 0) {
+			auth_invalidate(&p->r->auth);
+			submit(u);
+			return;
+		}
+		if (u->step != S_POST || !u->mount_from) {
 			fail(u, errno, err_msg());
 			finish(u);
 			return;
 		}
-		auth_invalidate(&p->r->auth);
-		submit(u);
-		return;
+		/* a refused mount: a plain upload, below */
 	}
 	switch (u->step) {
 	case S_HEAD:
@@ -288,6 +291,16 @@ done_cb(struct http_req *q, void *arg)
 			u->mounted = 1;
 			finish(u);
 			return;
+		}
+		if (u->mount_from && q->status != 202) {
+			/* §7.3: a failed mount means a plain upload */
+			http_log(p->r->h, 1, "blob '%s': no mount from '%s' "
+			    "(status %ld); uploading it", u->digest,
+			    u->mount_from, q->status);
+			free(u->mount_from);
+			u->mount_from = NULL;
+			u->reauth = 0;
+			break;
 		}
 		if (registry_status(q, (const long []){ 202, 0 }, what) == -1 ||
 		    take_location(u) == -1) {
