@@ -1308,7 +1308,8 @@ http_submit(struct http *h, struct http_req *r)
 	x->finished = 0;
 	x->storage_retried = 0;
 	x->waited_ms = 0;
-	x->not_before = 0;
+	/* a caller's own backoff waits like a retry: nothing else stalls */
+	x->not_before = r->delay_ms > 0 ? now_ms() + r->delay_ms : 0;
 	free(x->first_url);
 	x->first_url = xstrdup(r->url);
 	r->result = 0;

@@ -90,6 +90,7 @@ struct http_req {
 	size_t		 max_body;	/* cap on a 2xx body kept in memory */
 	const struct http_sink *sink;	/* streams a 2xx GET body; NULL: keep it */
 	int		 no_retry;	/* one attempt only (probes) */
+	long		 delay_ms;	/* start no sooner than this after submit */
 	long		 timeout_s;	/* whole request; 0: none (blobs) */
 	int		 no_redirect;	/* hand 3xx back to the caller */
 	int		 no_verify;	/* TLS unverified: only to learn whether

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -24,6 +23,7 @@ struct upload {
 	char		*location;	/* the upload session's URL */
 	int		 fd;		/* the blob in the cache */
 	int		 reauth, restarts, mounted, present;
+	long		 backoff_ms;	/* before the next request, after a restart */
 	int		 failed, err;
 	char		 errmsg[600];
 	struct http_req	 q;
@@ -132,6 +132,8 @@ submit(struct upload *u)
 	char *url = NULL, *a, *b, *s;
 
 	http_req_reset(&u->q);
+	u->q.delay_ms = u->backoff_ms;
+	u->backoff_ms = 0;
 	u->q.send = NULL;
 	u->q.send_fd = -1;
 	u->q.send_len = -1;
@@ -194,9 +196,6 @@ submit(struct upload *u)
 static void
 restart(struct upload *u, const char *why)
 {
-	struct timespec ts;
-	long ms;
-
 	if (u->restarts++ >= MAX_RESTARTS) {
 		fail(u, EIO, why);
 		finish(u);
@@ -204,10 +203,8 @@ restart(struct upload *u, const char *why)
 	}
 	http_log(u->p->r->h, 1, "blob '%s': %s; uploading again", u->digest,
 	    why);
-	ms = http_backoff_ms(u->restarts);
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	nanosleep(&ts, NULL);
+	/* waits in the transfer loop: the other uploads go on meanwhile */
+	u->backoff_ms = http_backoff_ms(u->restarts);
 	free(u->location);
 	u->location = NULL;
 	free(u->mount_from);	/* the mount was tried */
@@ -266,6 +263,9 @@ done_cb(struct http_req *q, void *arg)
 		}
 		/* a refused mount: a plain upload, below */
 	}
+	/* each step may renew an expired token once (§4.6), not each upload */
+	if (q->status != 401)
+		u->reauth = 0;
 	switch (u->step) {
 	case S_HEAD:
 		if (q->status == 200) {
