@@ -211,6 +211,20 @@ stop_at_first(const git_diff *diff, const git_diff_delta *d,
 	return -1;	/* one delta is enough: abort the diff */
 }
 
+/* untracked files included, rel (when not the top) as a literal path */
+static void
+diff_options(git_diff_options *o, char *spec[1], const char *rel)
+{
+	git_diff_options_init(o, GIT_DIFF_OPTIONS_VERSION);
+	o->flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
+	    GIT_DIFF_DISABLE_PATHSPEC_MATCH | GIT_DIFF_SKIP_BINARY_CHECK;
+	if (*rel) {
+		spec[0] = (char *)rel;
+		o->pathspec.strings = spec;
+		o->pathspec.count = 1;
+	}
+}
+
 int
 gittree_is_dirty(struct gittree *g, const char *rel)
 {
@@ -222,14 +236,7 @@ gittree_is_dirty(struct gittree *g, const char *rel)
 
 	if (tree_at(g, "HEAD", &tree) == -1)
 		return -1;
-	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
-	o.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
-	    GIT_DIFF_DISABLE_PATHSPEC_MATCH | GIT_DIFF_SKIP_BINARY_CHECK;
-	if (*rel) {
-		spec[0] = (char *)rel;
-		o.pathspec.strings = spec;
-		o.pathspec.count = 1;
-	}
+	diff_options(&o, spec, rel);
 	o.notify_cb = stop_at_first;
 	o.payload = &found;
 	rc = git_diff_tree_to_workdir_with_index(&diff, g->repo, tree,
@@ -298,14 +305,7 @@ collect_untracked(struct gittree *g, const char *rel, char ***out, size_t *n)
 	size_t i, cnt;
 	int rc;
 
-	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
-	o.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
-	    GIT_DIFF_DISABLE_PATHSPEC_MATCH | GIT_DIFF_SKIP_BINARY_CHECK;
-	if (*rel) {
-		spec[0] = (char *)rel;
-		o.pathspec.strings = spec;
-		o.pathspec.count = 1;
-	}
+	diff_options(&o, spec, rel);
 	if ((rc = git_diff_index_to_workdir(&diff, g->repo, NULL, &o)) < 0)
 		return git_fail(rc, "cannot list untracked files");
 	cnt = git_diff_num_deltas(diff);
