@@ -3,12 +3,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buildctx.h"
@@ -19,6 +17,8 @@
 #include "layout.h"
 #include "pkg.h"
 #include "platform.h"
+#include "pull.h"
+#include "ref.h"
 #include "xalloc.h"
 
 static void
@@ -42,48 +42,32 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-extern char **environ;
-
 /*
- * Fetch ref into the cache with oci-fetch (the one next to this program,
- * else from PATH); its stdout is not ours, which carries the tar. The
- * exit status of oci-fetch, or -1 when it cannot be run.
+ * Fetch ref into the cache for plat, in process: 0, or -1 with a message
+ * (ENOENT when the registry does not have it). The puller opens the cache
+ * itself; no lock of ours is held meanwhile, so its closing the lock file
+ * drops nothing of ours.
  */
 static int
 fetch(const char *cachedir, const struct platform *plat, const char *ref)
 {
-	posix_spawn_file_actions_t fa;
-	char self[PATH_MAX], prog[PATH_MAX + 16], pl[128], *slash;
-	char *args[] = { prog, "-q", "-C", (char *)cachedir, "-p", pl,
-		(char *)ref, NULL };
-	ssize_t n;
-	pid_t pid;
-	int st, r;
+	struct pull_opts o = { .tool = "pkg-buildctx", .cache = cachedir,
+	    .nplat = 1, .log = msglog };
+	struct pull_result res = PULL_RESULT_INIT;
+	struct puller *pl;
+	char *name;
+	int rc;
 
-	platform_format(plat, pl, sizeof(pl));
-	snprintf(prog, sizeof(prog), "oci-fetch");
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/'))) {
-			snprintf(prog, sizeof(prog), "%.*s/oci-fetch",
-			    (int)(slash - self), self);
-			if (access(prog, X_OK) == -1)
-				snprintf(prog, sizeof(prog), "oci-fetch");
-		}
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	r = posix_spawnp(&pid, prog, &fa, NULL, args, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
+	if ((name = ref_canonical(ref, 1)) == NULL)
 		return -1;
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILURE;
+	o.plats[0] = *plat;
+	pl = puller_new(&o);
+	rc = puller_run(pl, PULL_FETCH, name, &res);
+	pull_result_release(&res);
+	puller_free(pl);
+	free(name);
+	return rc;
 }
-
 /* one docker save tarball, held in an unlinked temporary file */
 struct dep_tar {
 	char	*name;		/* the archive name */
@@ -299,14 +283,11 @@ main(int argc, char *argv[])
 				if (r == 0 || errno != ENOENT || tries)
 					break;
 				/* not in the cache: fetch it, then look again */
-				if ((r = fetch(cachedir, &plat, ref)) != 0) {
-					rc = r == EXIT_NOTFOUND || r == -1 ?
-					    EXIT_NOTFOUND : EXIT_FAILURE;
-					warnmsg("image '%s' of package '%s' is "
-					    "not in the cache '%s'%s", ref,
-					    argv[0], cachedir, r == -1 ?
-					    " and oci-fetch cannot be run" :
-					    " and cannot be fetched");
+				if (fetch(cachedir, &plat, ref) == -1) {
+					rc = exit_for_errno();
+					warnmsg_err("image '%s' of package '%s' "
+					    "is not in the cache '%s' and cannot "
+					    "be fetched", ref, argv[0], cachedir);
 					goto out;
 				}
 				errno = ENOENT;
