@@ -16,6 +16,7 @@
 #include "buildyml.h"
 #include "err.h"
 #include "fsutil.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define BUILDYML_MAX	(4u << 20)
@@ -31,26 +32,6 @@
 #define DEPTH_MAX	32
 /* above this many keys a mapping's duplicates are found by sorting */
 #define KEYS_LINEAR	32
-
-void
-strv_push(struct strv *s, const char *str)
-{
-	s->v = xrealloc(s->v, (s->n + 2) * sizeof(*s->v));
-	s->v[s->n++] = xstrdup(str);
-	s->v[s->n] = NULL;
-}
-
-void
-strv_clear(struct strv *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
 
 /* ---- paths ---------------------------------------------------------- */
 
@@ -1435,12 +1416,12 @@ buildyml_load(struct buildyml *b, const char *pkgdir, const char *name)
 		free(file);
 		return -1;
 	}
-	if (memchr(text.data ? text.data : "", '\0', text.len)) {
+	if (memchr(text.data, '\0', text.len)) {
 		memset(b, 0, sizeof(*b));
 		err_set(EINVAL, "%s: NUL byte in YAML", file);
 		goto out;
 	}
-	if (buildyml_parse(b, file, text.data ? text.data : "", text.len) == -1)
+	if (buildyml_parse(b, file, text.data, text.len) == -1)
 		goto out;
 	if (validate_depends(b, pkgdir) == -1) {
 		buildyml_release(b);

@@ -9,10 +9,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "desc.h"
 #include "dockersave.h"
 #include "tarx.h"
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "ref.h"
 #include "xalloc.h"
@@ -35,7 +36,7 @@ by_digest(struct layout *l, const char *digest)
 
 	if (!digest || layout_index_load(l, &index) == -1)
 		return NULL;
-	m = json_arr(index, "manifests");
+	m = jsonio_arr(index, "manifests");
 	json_array_foreach(m, i, e)
 		if (desc_digest(e) && !strcmp(desc_digest(e), digest)) {
 			found = json_incref(e);
@@ -61,7 +62,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 	for (depth = 0; depth < 4; depth++) {
 		mt = desc_media_type(*desc);
 		buf_reset(&b);
-		if (layout_blob_read(l, desc_digest(*desc), JSON_MAX_DOC,
+		if (layout_blob_read(l, desc_digest(*desc), JSONIO_MAX_DOC,
 		    &b) == -1)
 			goto out;
 		manifest_release(&m);
@@ -249,8 +250,8 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 		json_decref(m);
 		m = NULL;
 		if (layout_blob_read(l, desc_digest(imgs[i].manifest),
-		    JSON_MAX_DOC, &b) == -1 ||
-		    !(m = json_parse(b.data, b.len, imgs[i].ref)))
+		    JSONIO_MAX_DOC, &b) == -1 ||
+		    !(m = jsonio_parse(b.data, b.len, imgs[i].ref)))
 			goto out;
 		cfg = json_object_get(m, "config");
 		layers = json_object_get(m, "layers");
@@ -288,7 +289,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 		}
 		free(name);
 	}
-	json_dump_buf(top, &out);
+	jsonio_dump(top, &out);
 	if (add_mem(a, "manifest.json", out.data, out.len) == -1)
 		goto out;
 	if (archive_write_close(a) != ARCHIVE_OK) {

@@ -102,7 +102,7 @@ hostile(void)
 	alarm(60);	/* a regression hangs or recurses: fail, do not wait */
 	bad("<<: &a {image: p, <<: *a}\n", "recursive alias");
 	bad("image: p\nconfig: &c\n  <<: [*c]\n", "recursive alias");
-	bad("image: p\nconfig:\n  mounts: &m\n  - <<: *m\n", "b.yml:4: recursive alias");
+	bad("image: p\nconfig:\n  mounts: &m\n  - <<: *m\n", "b.yml:3: recursive alias");
 	s = laughs(10);
 	ok(strlen(s) < 600, "ten levels of ten merges: %zu bytes", strlen(s));
 	secs = timed(s, &rc);

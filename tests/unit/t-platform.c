@@ -5,7 +5,7 @@
 #include <errno.h>
 
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "platform.h"
 #include "tap.h"
 
