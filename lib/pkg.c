@@ -88,32 +88,52 @@ pkg_parse_source(const char *pkgdir, const char *entry, char **src,
 	return 0;
 }
 
+int
+pkg_source_check(struct gitcache *gc, const char *pkgdir, const char *entry,
+    const char *rev, struct pkg_source *s)
+{
+	struct gittree *g;
+	char *rel = NULL, *name;
+
+	memset(s, 0, sizeof(*s));
+	if (pkg_parse_source(pkgdir, entry, &s->src, &s->dst) == -1)
+		return -1;
+	name = s->dst + (*s->dst == '/');
+	if (!strcmp(name, "..") || !strncmp(name, "../", 3)) {
+		err_set(EINVAL, "extra source %s escapes the context", entry);
+		goto bad;
+	}
+	/* inside a work tree, not reached through a link, not in .git */
+	if (gittree_find(gc, s->src, &g, &rel) == -1) {
+		if (errno == ENOENT)
+			err_set(EINVAL, "source %s not in a git repository",
+			    s->src);
+		goto bad;
+	}
+	if (gittree_tree_hash(g, rel, rev, s->hash) == -1) {
+		err_as(ERR_FAILURE);
+		goto bad;
+	}
+	free(rel);
+	return 0;
+bad:
+	free(rel);
+	free(s->src);
+	free(s->dst);
+	memset(s, 0, sizeof(*s));
+	return -1;
+}
+
 /* an extra source "src:dst" (§4.4) and its tree hash at C */
 static int
 extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
 {
-	struct pkg_source *s;
-	struct gittree *g;
-	char *src, *dst, *rel = NULL;
+	struct pkg_source s;
 
-	if (pkg_parse_source(p->path, entry, &src, &dst) == -1)
+	if (pkg_source_check(gc, p->path, entry, p->commit, &s) == -1)
 		return -1;
 	p->src = xrealloc(p->src, (p->nsrc + 1) * sizeof(*p->src));
-	s = &p->src[p->nsrc++];
-	s->src = src;
-	s->dst = dst;
-	s->hash[0] = '\0';
-	if (gittree_find(gc, s->src, &g, &rel) == -1) {
-		if (errno == ENOENT)
-			return err_set(EINVAL, "source %s not in a git "
-			    "repository", s->src);
-		return -1;
-	}
-	if (gittree_tree_hash(g, rel, p->commit, s->hash) == -1) {
-		free(rel);
-		return err_as(ERR_FAILURE);
-	}
-	free(rel);
+	p->src[p->nsrc++] = s;
 	return 0;
 }
 

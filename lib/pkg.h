@@ -67,6 +67,18 @@ int	pkg_parse_source(const char *pkgdir, const char *entry, char **src,
 	    char **dst);
 
 /*
+ * The one check of an extra source, for every tool that reads one (the
+ * tag and the build context must agree on what a package may name):
+ * entry parsed as pkg_parse_source() does; its destination inside the
+ * context; its source inside a git work tree, reached without a symbolic
+ * link and not in .git, with an entry in rev's tree (its hash in
+ * s->hash). A source outside git (/etc, say) is refused. The caller frees
+ * s->src and s->dst.
+ */
+int	pkg_source_check(struct gitcache *gc, const char *pkgdir,
+	    const char *entry, const char *rev, struct pkg_source *s);
+
+/*
  * Render a tag template (§4.10): only {{.Hash}} (spaces allowed inside
  * the braces) is an action. Caller frees *out.
  */
