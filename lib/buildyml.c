@@ -1308,9 +1308,18 @@ static int
 read_inside(const char *pkgdir, const char *path, struct buf *out)
 {
 	char *rp = NULL, *rf = NULL, *what;
-	size_t n;
+	size_t n = strlen(pkgdir);
 	int fd = -1, rc = -1;
 
+	/*
+	 * A plain file directly in the package (the usual build.yml) is
+	 * inside it, wherever the package is: no path needs resolving.
+	 */
+	if (!strncmp(path, pkgdir, n) && path[n] == '/' &&
+	    !strchr(path + n + 1, '/') && strcmp(path + n + 1, "..") &&
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) != -1)
+		goto opened;
 	if (!(rf = realpath(path, NULL))) {
 		if (errno == ENOENT)
 			return err_set(ENOENT, "cannot read '%s': no such file",
@@ -1332,6 +1341,7 @@ read_inside(const char *pkgdir, const char *path, struct buf *out)
 		err_sys(errno, "cannot read '%s'", path);
 		goto out;
 	}
+opened:
 	if (check_fd(fd, path, BUILDYML_MAX) == -1)
 		goto out;
 	what = xasprintf("'%s'", path);
