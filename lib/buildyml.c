@@ -16,6 +16,7 @@
 #include "buildyml.h"
 #include "err.h"
 #include "fsutil.h"
+#include "platform.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -1153,6 +1154,7 @@ buildyml_parse(struct buildyml *b, const char *file, const char *text,
 	yaml_node_t *root, *cn;
 	struct dec d;
 	json_t *cfg = NULL;
+	size_t i;
 	int idx[16], rc = -1, have_doc = 0;
 
 	memset(b, 0, sizeof(*b));
@@ -1212,6 +1214,13 @@ buildyml_parse(struct buildyml *b, const char *file, const char *text,
 		err_set(EINVAL, "%s: image field is required", file);
 		goto out;
 	}
+	/* an architecture becomes part of tags (NAME:TAG-ARCH) and paths */
+	for (i = 0; i < b->arches.n; i++)
+		if (!platform_field_valid(b->arches.v[i])) {
+			err_set(EINVAL, "%s: arches: '%.80s' is not a valid "
+			    "architecture", file, b->arches.v[i]);
+			goto out;
+		}
 	rc = 0;
 out:
 	json_decref(cfg);

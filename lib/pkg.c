@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "pkg.h"
+#include "ref.h"
 #include "xalloc.h"
 
 static char *
@@ -244,6 +245,11 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 	if (!*p->tag) {
 		free(p->tag);
 		p->tag = xstrdup("latest");
+	}
+	/* the tag names images, files and URLs: its grammar, nothing else */
+	if (!ref_tag_valid(p->tag)) {
+		err_wrap("package %s", p->path);
+		goto out;
 	}
 	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
 	rc = 0;
