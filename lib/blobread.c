@@ -7,6 +7,7 @@
 
 #include "blobread.h"
 #include "err.h"
+#include "progress.h"
 
 int
 blob_reader_open(struct blob_reader *r, struct layout *l, const char *digest,
@@ -82,6 +83,7 @@ blob_reader_read(struct blob_reader *r, void *p, size_t n)
 		    (long long)r->size);
 	digest_update(&r->d, p, (size_t)got);
 	r->done += got;
+	progress_done(got);
 	return got;
 }
 

@@ -5,6 +5,7 @@
  * the bytes as they pass, and the end of the stream is where the verdict
  * comes: blob_reader_read() returns 0 only once the size and digest
  * matched, and -1 naming the blob and the cache when they did not.
+ * The bytes read count towards the progress line (lib/progress.h).
  */
 #ifndef BLOBREAD_H
 #define BLOBREAD_H

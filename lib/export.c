@@ -14,6 +14,7 @@
 #include "flatten.h"
 #include "jsonio.h"
 #include "manifest.h"
+#include "progress.h"
 #include "ref.h"
 #include "tarx.h"
 #include "xalloc.h"
@@ -151,6 +152,29 @@ out:
 	return rc;
 }
 
+/* the bytes an export of the image manifest desc copies, for the progress line */
+static int64_t
+bytes_of(struct layout *l, const json_t *desc)
+{
+	struct manifest m = MANIFEST_INIT;
+	struct buf b = BUF_INIT;
+	json_t *kids, *e;
+	int64_t sum = desc_size(desc);
+	size_t i;
+
+	if (layout_blob_read(l, desc_digest(desc), JSONIO_MAX_DOC, &b) == 0 &&
+	    manifest_parse(&m, b.data, b.len, NULL, desc_media_type(desc),
+	    "manifest") == 0) {
+		kids = manifest_children(&m);
+		json_array_foreach(kids, i, e)
+			sum += desc_size(e);
+		json_decref(kids);
+	}
+	manifest_release(&m);
+	buf_release(&b);
+	return sum;
+}
+
 int
 export_image(struct layout *l, const char *ref, const struct export_opts *o,
     int fd)
@@ -166,6 +190,7 @@ export_image(struct layout *l, const char *ref, const struct export_opts *o,
 		    o->name ? o->name : ref);
 		goto out;
 	}
+	progress_begin(name, bytes_of(l, img.manifest));
 	switch (o->format) {
 	case EXPORT_DOCKER:
 		free(img.repo_tag);
@@ -179,6 +204,7 @@ export_image(struct layout *l, const char *ref, const struct export_opts *o,
 		rc = flatten_write(l, img.manifest, name, fd);
 		break;
 	}
+	progress_end();
 out:
 	free(name);
 	dockersave_image_release(&img);

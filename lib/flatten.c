@@ -12,6 +12,7 @@
 #include "flatten.h"
 #include "jsonio.h"
 #include "manifest.h"
+#include "progress.h"
 #include "tarx.h"
 #include "xalloc.h"
 
@@ -347,8 +348,10 @@ one_layer(struct flat *f, const json_t *d)
 	f->layer_shadowed = json_object();
 	f->layer_relink = json_object();
 	rc = read_layer(f, d, one_entry);
-	if (rc == 0 && json_object_size(f->layer_relink) > 0)
+	if (rc == 0 && json_object_size(f->layer_relink) > 0) {
+		progress_total(desc_size(d));
 		rc = read_layer(f, d, relink_entry);
+	}
 	if (rc == 0) {
 		/* this layer's deletions apply to the layers below it only */
 		json_object_update(f->gone, f->layer_gone);

@@ -108,6 +108,17 @@ test_expect_success 'a layer entry that climbs out of the root fails the export'
 	grep "evil" err && test ! -e e.tar
 '
 
+test_expect_success 'progress: one updating line on a terminal, nothing on a pipe' '
+	script -qec "oci-export -C cache --format oci -o p.tar fs/test:1" \
+		/dev/null >tty.out </dev/null &&
+	tr "\r" "\n" <tty.out | grep "^docker.io/fs/test:1: .* / .*/s" &&
+	oci-export -C cache --format oci -o p.tar fs/test:1 2>pipe.err &&
+	test ! -s pipe.err &&
+	script -qec "oci-export -q -C cache --format oci -o p.tar fs/test:1" \
+		/dev/null >q.out </dev/null &&
+	! grep "/s" q.out
+'
+
 test_expect_success 'a 1 GiB image exports with flat memory' '
 	import_fsimage big fs/big:1 --big 1073741824 &&
 	/usr/bin/time -f %M -o rss oci-export -C cache --format filesystem fs/big:1 |

@@ -11,6 +11,7 @@
 #include "export.h"
 #include "fsutil.h"
 #include "layout.h"
+#include "progress.h"
 
 static void
 usage(int status)
@@ -87,6 +88,7 @@ main(int argc, char *argv[])
 	if (argc - optind != 1)
 		usage(EXIT_USAGE);
 
+	progress_enable(isatty(STDERR_FILENO) && verbosity >= 0);
 	dir = layout_default_path(cli.cache);
 	if (layout_open(&l, dir, 0) == -1 ||
 	    export_to(&l, argv[optind], &o, file) == -1) {
