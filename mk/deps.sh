@@ -24,6 +24,7 @@ python3                 # the mock registry in tests/helpers
 git                     # tests build git repositories
 docker-registry         # tests: a real registry on 127.0.0.1
 skopeo                  # tests and bench: independent reader and peer
+umoci                   # tests and bench: unpacks images to compare oci-export with
 buildah                 # tests: a real builder (root, chroot isolation, vfs)
 mandoc                  # make check-man
 openssl                 # tests: CA and certificates; bench: openssl dgst
