@@ -331,6 +331,7 @@ layout_blob_read(struct layout *l, const char *digest, size_t max,
 		return -1;
 	what = xasprintf("blob '%s' in '%s'", digest, l->path);
 	rc = fs_read_fd(fd, max, out, what);
+	free(what);
 	close(fd);
 	if (rc == -1)
 		return -1;

@@ -94,6 +94,21 @@ test_expect_success 'index-merge: a FIFO in place of a manifest fails at once, n
 	test_cmp before m/index.json
 '
 
+test_expect_success 'a tar written to a full disk fails, leaking nothing (every format)' '
+	for f in docker oci filesystem; do
+		test_expect_code 1 oci-export -C c --format $f \
+		    $MOCK/single/app:1 >/dev/full 2>err &&
+		test_one_line_error err "No space left on device" || return 1
+		if test_have valgrind; then
+			test_expect_code 1 valgrind -q --leak-check=full \
+			    --errors-for-leak-kinds=definite,indirect \
+			    --error-exitcode=99 oci-export -C c --format $f \
+			    $MOCK/single/app:1 >/dev/full 2>vg || return 1
+			! grep "lost in" vg || return 1
+		fi
+	done
+'
+
 test_expect_success 'a FIFO index.json or oci-layout is refused at once, naming it' '
 	cp -r c f1 && rm f1/index.json && mkfifo f1/index.json &&
 	test_expect_code 1 timeout 30 oci-fetch -C f1 $MOCK/single/app:1 >out 2>err &&
