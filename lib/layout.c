@@ -728,7 +728,8 @@ layout_resolve(struct layout *l, const char *name, json_t **desc)
 		*desc = json_deep_copy(d);
 	json_decref(index);
 	if (!d)
-		return err_set(ENOENT, "'%s' is not in the cache", name);
+		return err_set(ENOENT, "'%s' is not in the cache '%s'", name,
+		    l->path);
 	return 0;
 }
 
@@ -835,7 +836,8 @@ drop_fn(json_t *index, void *arg)
 	buf_release(&scratch);
 	if (!keep && blob_relpath(a->digest, rel, sizeof(rel)) == 0 &&
 	    unlinkat(a->l->dirfd, rel, 0) == -1 && errno != ENOENT)
-		return err_sys(errno, "cannot remove blob '%s'", a->digest);
+		return err_sys(errno, "cannot remove blob '%s' from '%s'",
+		    a->digest, a->l->path);
 	return 1;	/* index.json itself is unchanged */
 }
 
