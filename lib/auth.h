@@ -1,4 +1,4 @@
-/* lib/auth.h - registry authentication (registry-client.md §4)
+/* lib/auth.h - registry authentication (doc/registry-client.md §4)
  *
  * Challenges (WWW-Authenticate, RFC 9110 §11.6.1), credentials from the
  * docker and containers config files and docker-credential helpers, and

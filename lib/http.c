@@ -51,6 +51,27 @@ struct xfer {
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
+/*
+ * Timing (doc/registry-client.md §5.5, §5.6). A connection that takes
+ * longer than CONNECT_TIMEOUT_S to set up (TCP and TLS) is a dead host.
+ * A transfer slower than LOW_SPEED_BYTES a second for LOW_SPEED_TIME_S
+ * is stalled and retried: slow links still move far more than 1 KiB/s.
+ * Backoff starts at BACKOFF_FIRST_MS and doubles up to BACKOFF_MAX_MS,
+ * and a Retry-After that asks for more than RETRY_AFTER_MAX_MS is
+ * clamped to it: a tool that waits minutes looks hung. One round of the
+ * loop waits at most STEP_WAIT_MS, so callers with work of their own
+ * (the syncer's results) get to it.
+ */
+#define CONNECT_TIMEOUT_S	30
+#define LOW_SPEED_BYTES		1024
+#define LOW_SPEED_TIME_S	60
+#define BACKOFF_FIRST_MS	500
+#define BACKOFF_MAX_MS		30000
+#define RETRY_AFTER_MAX_MS	60000
+#define STEP_WAIT_MS		1000
+/* curl's receive buffer: fewer, larger writes into the blob sinks */
+#define CURL_BUFFER_BYTES	(128L << 10)
+
 struct http {
 	CURLM		*multi;
 	struct http_opts opts;
@@ -393,12 +414,12 @@ curl_retried(int code)
 long
 http_backoff_ms(int k)
 {
-	long d = 500;
+	long d = BACKOFF_FIRST_MS;
 
-	while (--k > 0 && d < 30000)
+	while (--k > 0 && d < BACKOFF_MAX_MS)
 		d *= 2;
-	if (d > 30000)
-		d = 30000;
+	if (d > BACKOFF_MAX_MS)
+		d = BACKOFF_MAX_MS;
 	return d / 2 + random() % (d / 2 + 1);
 }
 
@@ -947,39 +968,12 @@ debug_cb(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 
 /* ---- running transfers ---- */
 
-static int
-xfer_setup(struct http *h, struct xfer *x)
+/* options every transfer gets: callbacks, timeouts, proxy, debug */
+static void
+setopt_common(struct http *h, struct xfer *x, const char *scheme)
 {
+	CURL *e = x->easy;
 	struct http_req *r = x->r;
-	struct hostcfg *c;
-	char hp[300], origin[512], *scheme, *host, *port;
-	CURL *e;
-
-	if (http_hostport(r->url, hp, sizeof(hp)) == -1 ||
-	    http_origin(r->url, origin, sizeof(origin)) == -1)
-		return http_req_fail(r, EINVAL, "%s", err_msg());
-	c = host_get(h, hp);
-	if (c->error != NULL)
-		return http_req_fail(r, EINVAL, "%s", c->error);
-	if (url_parts(r->url, &scheme, &host, &port) == -1)
-		return http_req_fail(r, EINVAL, "malformed url");
-
-	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL) {
-		curl_free(scheme);
-		curl_free(host);
-		curl_free(port);
-		return http_req_fail(r, ENOMEM, "cannot make a curl handle");
-	}
-	e = x->easy;
-	curl_easy_reset(e);
-	curl_slist_free_all(x->headers);
-	x->headers = NULL;
-	x->body_off = 0;
-	x->started = x->aborted = x->too_big = 0;
-	x->status = 0;
-	x->errbuf[0] = '\0';
-	hdrs_release(&r->hdr);
-	buf_reset(&r->body);
 
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -989,13 +983,13 @@ xfer_setup(struct http *h, struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->ua);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
 	if (r->timeout_s > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_s);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_TIME_S);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 131072L);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)CURL_BUFFER_BYTES);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -1010,9 +1004,13 @@ xfer_setup(struct http *h, struct xfer *x)
 		curl_easy_setopt(e, CURLOPT_DEBUGDATA, h);
 		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	}
+}
 
-	/* TLS (§5.2, §5.4) */
-	if (c->insecure || r->no_verify) {
+/* TLS for the host (doc/registry-client.md §5.2, §5.4) */
+static void
+setopt_tls(struct http *h, CURL *e, struct hostcfg *c, int no_verify)
+{
+	if (c->insecure || no_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
@@ -1032,59 +1030,100 @@ xfer_setup(struct http *h, struct xfer *x)
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
 	}
+}
 
-	/* method and body */
+static void
+setopt_method(struct xfer *x)
+{
+	CURL *e = x->easy;
+	struct http_req *r = x->r;
+	curl_off_t len = r->send_len > 0 ? r->send_len : 0;
+
 	if (strcmp(r->method, "HEAD") == 0) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(r->method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(r->send_len > 0 ? r->send_len : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, len);
 	} else if (strcmp(r->method, "DELETE") == 0) {
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
 	} else {
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)(r->send_len > 0 ? r->send_len : 0));
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, len);
 		if (strcmp(r->method, "PUT") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 	}
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(e, CURLOPT_READDATA, x);
+}
 
-	/* headers */
+/* append "Name: value" to the request's headers */
+static void
+add_header(struct xfer *x, const char *name, const char *value)
+{
+	char *v = xasprintf("%s: %s", name, value);
+
+	x->headers = curl_slist_append(x->headers, v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+}
+
+static void
+set_headers(struct xfer *x, const char *origin)
+{
+	struct http_req *r = x->r;
+	char range[40];
+
 	x->headers = curl_slist_append(x->headers, "Expect:");
-	if (r->accept != NULL) {
-		char *v = xasprintf("Accept: %s", r->accept);
-
-		x->headers = curl_slist_append(x->headers, v);
-		free(v);
-	}
-	if (r->content_type != NULL) {
-		char *v = xasprintf("Content-Type: %s", r->content_type);
-
-		x->headers = curl_slist_append(x->headers, v);
-		free(v);
-	}
+	if (r->accept != NULL)
+		add_header(x, "Accept", r->accept);
+	if (r->content_type != NULL)
+		add_header(x, "Content-Type", r->content_type);
 	if (r->range_from >= 0) {
-		char *v = xasprintf("Range: bytes=%lld-",
+		snprintf(range, sizeof(range), "bytes=%lld-",
 		    (long long)r->range_from);
-
-		x->headers = curl_slist_append(x->headers, v);
-		free(v);
+		add_header(x, "Range", range);
 	}
 	/* credentials only to the origin they belong to (§4.7, §5.1) */
 	if (r->auth != NULL && r->auth_origin != NULL &&
-	    strcmp(origin, r->auth_origin) == 0) {
-		char *v = xasprintf("Authorization: %s", r->auth);
+	    strcmp(origin, r->auth_origin) == 0)
+		add_header(x, "Authorization", r->auth);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+}
 
-		x->headers = curl_slist_append(x->headers, v);
-		explicit_bzero(v, strlen(v));
-		free(v);
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+/* a fresh attempt: the easy handle set up from scratch for r->url */
+static int
+xfer_setup(struct http *h, struct xfer *x)
+{
+	struct http_req *r = x->r;
+	struct hostcfg *c;
+	char hp[300], origin[512], *scheme, *host, *port;
+
+	if (http_hostport(r->url, hp, sizeof(hp)) == -1 ||
+	    http_origin(r->url, origin, sizeof(origin)) == -1)
+		return http_req_fail(r, EINVAL, "%s", err_msg());
+	c = host_get(h, hp);
+	if (c->error != NULL)
+		return http_req_fail(r, EINVAL, "%s", c->error);
+	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL)
+		return http_req_fail(r, ENOMEM, "cannot make a curl handle");
+	if (url_parts(r->url, &scheme, &host, &port) == -1)
+		return http_req_fail(r, EINVAL, "malformed url");
+	curl_easy_reset(x->easy);
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	x->body_off = 0;
+	x->started = x->aborted = x->too_big = 0;
+	x->status = 0;
+	x->errbuf[0] = '\0';
+	hdrs_release(&r->hdr);
+	buf_reset(&r->body);
+
+	setopt_common(h, x, scheme);
+	setopt_tls(h, x->easy, c, r->no_verify);
+	setopt_method(x);
+	set_headers(x, origin);
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
@@ -1167,10 +1206,130 @@ note_warnings(struct http *h, struct http_req *r)
 		http_log(h, 1, "ratelimit-remaining: %s", r->hdr.ratelimit);
 }
 
+/*
+ * What a finished attempt leads to. classify() is the decision table;
+ * completed() carries out the one outcome it names.
+ */
+enum outcome {
+	DONE,		/* a response for the caller, whatever its status */
+	REFUSED,	/* the sink's start() refused a 2xx without a body */
+	REDIRECT,	/* a 3xx with a Location: next hop */
+	STORAGE_AGAIN,	/* a 4xx from a redirect target: ask the registry again */
+	STATUS_AGAIN,	/* 408, 429, 5xx: back off, try again */
+	ABORTED,	/* the sink's write() refused */
+	TOO_BIG,	/* a body kept in memory passed max_body */
+	NET_AGAIN,	/* a connection error worth another attempt */
+	NET_FAILED,	/* any other transfer error */
+};
+
+static enum outcome
+classify(const struct xfer *x, CURLcode code, long st)
+{
+	const struct http_req *r = x->r;
+	int may_retry = !r->no_retry && r->attempts < HTTP_MAX_TRIES;
+
+	if (code != CURLE_OK) {
+		if (x->aborted)
+			return ABORTED;
+		if (x->too_big)
+			return TOO_BIG;
+		return curl_retried(code) && may_retry ? NET_AGAIN : NET_FAILED;
+	}
+	if (st >= 200 && st < 300 && r->sink != NULL && !x->started &&
+	    strcmp(r->method, "GET") == 0)
+		return REFUSED;		/* maybe: start_empty() decides */
+	if (st >= 300 && st < 400 && st != 304 && r->hdr.location != NULL &&
+	    !r->no_redirect)
+		return REDIRECT;
+	/* an expired pre-signed URL: re-run from the registry, once */
+	if (r->hops > 0 && st >= 400 && st < 500 && st != 416 &&
+	    !x->storage_retried && may_retry)
+		return STORAGE_AGAIN;
+	if (http_status_retried(st) && may_retry)
+		return STATUS_AGAIN;
+	return DONE;
+}
+
+/* a 2xx stream without a body still gets its start(): 0, or -1 refused */
+static int
+start_empty(struct xfer *x)
+{
+	struct http_req *r = x->r;
+
+	x->started = 1;
+	if (r->sink->start == NULL || r->sink->start(r->sink->arg, r) != -1)
+		return 0;
+	if (r->errmsg[0] == '\0')
+		http_req_fail(r, EIO, "response refused");
+	r->result = -1;
+	return -1;
+}
+
+static void
+follow(struct http *h, struct xfer *x, long st)
+{
+	struct http_req *r = x->r;
+	char *next;
+
+	if (++r->hops > HTTP_MAX_HOPS) {
+		http_req_fail(r, EIO, "too many redirects");
+		finish(h, x);
+		return;
+	}
+	if ((next = http_resolve_url(r->url, r->hdr.location)) == NULL) {
+		http_req_fail(r, EIO, "bad redirect location");
+		finish(h, x);
+		return;
+	}
+	if (http_target_ok(h, x->first_url, next) == -1) {
+		http_req_fail(r, EPERM, "redirect: %s", err_msg());
+		free(next);
+		finish(h, x);
+		return;
+	}
+	http_log(h, 2, "redirect %ld to another location", st);
+	free(r->url);
+	r->url = next;
+	r->attempts--;
+	x->not_before = 0;
+	xfer_start(h, x);
+}
+
+/* 408, 429, 5xx: the backoff, or Retry-After when it asks for longer */
+static void
+status_again(struct http *h, struct xfer *x, long st)
+{
+	struct http_req *r = x->r;
+	long wait = http_backoff_ms(r->attempts);
+	long ra = http_retry_after(r->hdr.retry_after, r->hdr.date,
+	    time(NULL));
+	char why[64];
+
+	if (ra >= 0 && ra * 1000 > wait)
+		wait = ra * 1000;
+	if (wait > RETRY_AFTER_MAX_MS) {
+		http_log(h, 1, "Retry-After %lds clamped to %ds", ra,
+		    RETRY_AFTER_MAX_MS / 1000);
+		wait = RETRY_AFTER_MAX_MS;
+	}
+	/* the host asked everyone to wait, not only this request */
+	if (st == 429 || (st == 503 && ra >= 0)) {
+		char hp[300];
+
+		if (http_hostport(r->url, hp, sizeof(hp)) == 0)
+			host_get(h, hp)->not_before = now_ms() + wait;
+	}
+	snprintf(why, sizeof(why), "status %ld", st);
+	retry_later(h, x, wait, why);
+}
+
 static void
 completed(struct http *h, struct xfer *x, CURLcode code)
 {
 	struct http_req *r = x->r;
+	const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+	enum outcome o;
+	char msg[64];
 	long st = 0;
 
 	curl_multi_remove_handle(h->multi, x->easy);
@@ -1181,116 +1340,48 @@ completed(struct http *h, struct xfer *x, CURLcode code)
 	r->status = st;
 	note_warnings(h, r);
 
-	if (code == CURLE_OK) {
-		/* a 2xx stream without a body still gets its start() */
-		if (st >= 200 && st < 300 && r->sink != NULL && !x->started &&
-		    strcmp(r->method, "GET") == 0) {
-			x->started = 1;
-			if (r->sink->start != NULL &&
-			    r->sink->start(r->sink->arg, r) == -1) {
-				if (r->errmsg[0] == '\0')
-					http_req_fail(r, EIO, "response refused");
-				r->result = -1;
-				finish(h, x);
-				return;
-			}
-		}
-		if (st >= 300 && st < 400 && st != 304 && r->hdr.location &&
-		    !r->no_redirect) {
-			char *next;
-
-			if (++r->hops > HTTP_MAX_HOPS) {
-				http_req_fail(r, EIO, "too many redirects");
-				finish(h, x);
-				return;
-			}
-			if ((next = http_resolve_url(r->url,
-			    r->hdr.location)) == NULL) {
-				http_req_fail(r, EIO, "bad redirect location");
-				finish(h, x);
-				return;
-			}
-			if (http_target_ok(h, x->first_url, next) == -1) {
-				http_req_fail(r, EPERM, "redirect: %s",
-				    err_msg());
-				free(next);
-				finish(h, x);
-				return;
-			}
-			http_log(h, 2, "redirect %ld to another location", st);
-			free(r->url);
-			r->url = next;
-			r->attempts--;
-			x->not_before = 0;
-			xfer_start(h, x);
+	o = classify(x, code, st);
+	if (o == REFUSED) {
+		if (start_empty(x) == -1) {
+			finish(h, x);
 			return;
 		}
-		/*
-		 * A 4xx from a storage host (an expired pre-signed URL)
-		 * re-runs the request from the registry, as one retry.
-		 */
-		if (r->hops > 0 && st >= 400 && st < 500 && st != 416 &&
-		    !x->storage_retried && !r->no_retry &&
-		    r->attempts < HTTP_MAX_TRIES) {
-			char why[64];
-
-			x->storage_retried = 1;
-			snprintf(why, sizeof(why), "status %ld from the storage "
-			    "host", st);
-			retry_later(h, x, 0, why);
-			return;
-		}
-		if (http_status_retried(st) && !r->no_retry &&
-		    r->attempts < HTTP_MAX_TRIES) {
-			long wait = http_backoff_ms(r->attempts);
-			long ra = http_retry_after(r->hdr.retry_after,
-			    r->hdr.date, time(NULL));
-			char why[64];
-
-			if (ra >= 0 && ra * 1000 > wait)
-				wait = ra * 1000;
-			if (wait > 60000) {
-				http_log(h, 1, "Retry-After %lds clamped to "
-				    "60s", ra);
-				wait = 60000;
-			}
-			if (st == 429 || (st == 503 && ra >= 0)) {
-				char hp[300];
-
-				if (http_hostport(r->url, hp, sizeof(hp)) == 0)
-					host_get(h, hp)->not_before =
-					    now_ms() + wait;
-			}
-			snprintf(why, sizeof(why), "status %ld", st);
-			retry_later(h, x, wait, why);
-			return;
-		}
-		r->result = 0;
-		finish(h, x);
-		return;
+		o = classify(x, code, st);
 	}
-
-	if (x->aborted) {
+	switch (o) {
+	case REDIRECT:
+		follow(h, x, st);
+		return;
+	case STORAGE_AGAIN:
+		x->storage_retried = 1;
+		snprintf(msg, sizeof(msg), "status %ld from the storage host",
+		    st);
+		retry_later(h, x, 0, msg);
+		return;
+	case STATUS_AGAIN:
+		status_again(h, x, st);
+		return;
+	case NET_AGAIN:
+		retry_later(h, x, http_backoff_ms(r->attempts), why);
+		return;
+	case ABORTED:
 		if (r->errmsg[0] == '\0')
 			http_req_fail(r, EIO, "transfer aborted");
 		r->result = -1;
-		finish(h, x);
-		return;
-	}
-	if (x->too_big) {
+		break;
+	case TOO_BIG:
 		http_req_fail(r, EFBIG, "response larger than %zu bytes",
 		    r->max_body);
-		finish(h, x);
-		return;
+		break;
+	case NET_FAILED:
+		http_req_fail(r, code == CURLE_COULDNT_RESOLVE_HOST ?
+		    EHOSTUNREACH : EIO, "%s", why);
+		break;
+	case DONE:
+	case REFUSED:
+		r->result = 0;
+		break;
 	}
-	if (curl_retried(code) && !r->no_retry &&
-	    r->attempts < HTTP_MAX_TRIES) {
-		retry_later(h, x, http_backoff_ms(r->attempts),
-		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
-		return;
-	}
-	http_req_fail(r, code == CURLE_COULDNT_RESOLVE_HOST ? EHOSTUNREACH :
-	    EIO, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
 	finish(h, x);
 }
 
@@ -1366,7 +1457,7 @@ step(struct http *h)
 		/* completion callbacks may have run nested loops */
 		return 0;
 	}
-	timeout = 1000;
+	timeout = STEP_WAIT_MS;
 	if (h->waiting != NULL) {
 		t = now_ms();
 		for (x = h->waiting; x != NULL; x = x->next)

@@ -8,7 +8,7 @@ Serves the images of the OCI layout LAYOUT (names "repo:tag" in its
 index.json, as tests/helpers/ocitest.py writes them) read-only on
 127.0.0.1, on a free port written to F. A second listener on 127.0.0.2
 plays a CDN (blob redirects) and a token service on another origin. It
-plays the parts docker-registry cannot (registry-client.md §9):
+plays the parts docker-registry cannot (doc/registry-client.md §9):
 
   auth=bearer|basic        bearer: token service at /token on this origin
                            (realm=other-origin: on the 127.0.0.2 listener;
