@@ -32,14 +32,15 @@
  * that a request started on it does not meet a 401 midway. A token
  * request that takes longer than a minute is given up. A credential
  * helper is a local program: 30 seconds is long enough for one that asks
- * a keyring or a cloud metadata service, and OCIKIT_HELPER_TIMEOUT (for
- * the tests) changes it.
+ * a keyring or a cloud metadata service, and OCIKIT_HELPER_TIMEOUT
+ * shortens it.
  */
 #define TOKEN_LIFE_MIN_S	60
 #define TOKEN_LIFE_MAX_S	86400
 #define TOKEN_SLACK_MS		30000
 #define TOKEN_TIMEOUT_S		60
 #define HELPER_TIMEOUT_S	30
+#define HELPER_POLL_MS		10	/* how often an exiting helper is checked */
 #define HUB_KEY		"https://index.docker.io/v1/"
 #define NOT_FOUND_MSG	"credentials not found in native keychain"
 
@@ -88,9 +89,13 @@ add_param(struct auth_challenge *c, const char *name, size_t nlen,
     char *value)
 {
 	size_t i;
-	char *n = xstrndup(name, nlen);
-	char *q;
+	char *n, *q;
 
+	if (c->n_params >= AUTH_MAX_PARAMS) {
+		free(value);	/* a challenge has a handful: the rest is noise */
+		return;
+	}
+	n = xstrndup(name, nlen);
 	for (q = n; *q; q++)
 		*q = tolower((unsigned char)*q);
 	for (i = 0; i < c->n_params; i++)
@@ -164,6 +169,8 @@ auth_parse_challenges(const char *v, struct auth_challenge **cs, size_t *n)
 			continue;
 		}
 		/* a new challenge */
+		if (*n >= AUTH_MAX_CHALLENGES)
+			break;
 		*cs = xrealloc(*cs, (*n + 1) * sizeof(**cs));
 		cur = &(*cs)[(*n)++];
 		memset(cur, 0, sizeof(*cur));
@@ -328,7 +335,18 @@ basic_value(const struct auth_cred *c)
 	return v;
 }
 
-/* read a config file: 1 parsed, 0 missing, -1 error naming it */
+static int
+blank(const struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->len; i++)
+		if (!isspace((unsigned char)b->data[i]))
+			return 0;
+	return 1;
+}
+
+/* read a config file: 1 parsed, 0 missing or empty, -1 error naming it */
 static int
 load_config(const char *path, json_t **out)
 {
@@ -357,8 +375,12 @@ load_config(const char *path, json_t **out)
 		buf_release(&b);
 		return err_sys(errno, "cannot read '%s'", path);
 	}
-	*out = json_loadb(b.data ? b.data : "", b.len,
-	    JSON_REJECT_DUPLICATES, &je);
+	if (blank(&b)) {
+		/* docker reads an empty config.json as an empty config */
+		buf_release(&b);
+		return 0;
+	}
+	*out = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &je);
 	explicit_bzero(b.data, b.len);
 	buf_release(&b);
 	if (*out == NULL || !json_is_object(*out)) {
@@ -488,44 +510,121 @@ send_key(int fd, const char *key)
 	close(fd);
 }
 
+/* HELPER_TIMEOUT_S, or OCIKIT_HELPER_TIMEOUT seconds (ocikit(7)) */
+static int64_t
+helper_timeout_ms(void)
+{
+	const char *v = getenv("OCIKIT_HELPER_TIMEOUT");
+	char *end;
+	long t;
+
+	if (v == NULL || *v == '\0')
+		return HELPER_TIMEOUT_S * 1000;
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || t <= 0 || t > HELPER_TIMEOUT_S)
+		return HELPER_TIMEOUT_S * 1000;
+	return (int64_t)t * 1000;
+}
+
 /*
- * Run "prog get" with key on its stdin; its stdout (at most
- * HTTP_MAX_ERRBODY bytes kept, NUL-terminated) into out and its wait
- * status into *status. The helper gets HELPER_TIMEOUT_S to answer and
- * exit, then it is killed: -1 with ETIMEDOUT.
+ * Wait for pid until deadline; then kill it. 0 with its wait status in
+ * *status, or -1 with a message: a child we cannot wait for (SIGCHLD
+ * ignored reaps it) has no exit status to trust.
+ */
+static int
+reap(const char *prog, pid_t pid, int64_t deadline, int *status)
+{
+	pid_t got;
+
+	while ((got = waitpid(pid, status, WNOHANG)) == 0 &&
+	    now_ms() < deadline)
+		usleep(HELPER_POLL_MS * 1000);
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return err_set(ETIMEDOUT, "'%s' timed out", prog);
+	}
+	if (got == -1)
+		return err_sys(errno, "cannot wait for '%s'", prog);
+	return 0;
+}
+
+/*
+ * Read the helper's stdout until EOF or the deadline: at most
+ * HTTP_MAX_ERRBODY bytes are kept. 0 at EOF, -1 (ETIMEDOUT, or a read
+ * error) otherwise. The descriptor is non-blocking and a signal only
+ * makes poll() start again, so nothing waits past the deadline.
+ */
+static int
+read_helper(const char *prog, int fd, int64_t deadline, struct buf *out)
+{
+	char tmp[4096];
+	int rc = -1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int64_t left = deadline - now_ms();
+		ssize_t got;
+		int n;
+
+		if (left <= 0) {
+			err_set(ETIMEDOUT, "'%s' timed out", prog);
+			break;
+		}
+		if ((n = poll(&pf, 1, (int)left)) <= 0) {
+			if (n == -1 && errno != EINTR) {
+				err_sys(errno, "cannot read from '%s'", prog);
+				break;
+			}
+			continue;
+		}
+		if ((got = read(fd, tmp, sizeof(tmp))) == 0) {
+			rc = 0;
+			break;
+		}
+		if (got < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err_sys(errno, "cannot read from '%s'", prog);
+			break;
+		}
+		if (out->len + got <= HTTP_MAX_ERRBODY)
+			buf_add(out, tmp, got);
+	}
+	explicit_bzero(tmp, sizeof(tmp));
+	return rc;
+}
+
+/*
+ * Run "prog get" with key on its stdin; its stdout (NUL-terminated) into
+ * out and its wait status into *status. The helper gets
+ * helper_timeout_ms() to answer and exit, then it is killed: -1 with
+ * ETIMEDOUT.
  */
 static int
 run_helper(const char *prog, const char *key, struct buf *out, int *status)
 {
 	int64_t deadline;
-	char tmp[4096];
-	int to = -1, from = -1;
+	int to = -1, from = -1, rc;
 	pid_t pid = -1;
 
 	if (spawn_helper(prog, &to, &from, &pid) == -1)
 		return -1;
 	send_key(to, key);
-	deadline = now_ms() + HELPER_TIMEOUT_S * 1000;
-	for (;;) {
-		struct pollfd pf = { from, POLLIN, 0 };
-		int64_t left = deadline - now_ms();
-		ssize_t got;
-
-		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			close(from);
-			return err_set(ETIMEDOUT, "'%s' timed out", prog);
-		}
-		if ((got = read(from, tmp, sizeof(tmp))) <= 0)
-			break;
-		if (out->len + got <= HTTP_MAX_ERRBODY)
-			buf_add(out, tmp, got);
-	}
-	explicit_bzero(tmp, sizeof(tmp));
+	deadline = now_ms() + helper_timeout_ms();
+	rc = read_helper(prog, from, deadline, out);
 	close(from);
-	while (waitpid(pid, status, 0) == -1 && errno == EINTR)
-		;
+	if (rc == -1) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return -1;
+	}
+	if (reap(prog, pid, deadline, status) == -1)
+		return -1;
 	buf_add(out, "", 0);
 	return 0;
 }
@@ -545,7 +644,11 @@ helper_answer(const char *prog, const struct buf *b, struct auth_cred *c)
 	}
 	u = jstr(j, "Username");
 	s = jstr(j, "Secret");
-	if (s != NULL && *s != '\0') {
+	if ((u != NULL && !http_header_value_ok(u)) ||
+	    (s != NULL && !http_header_value_ok(s))) {
+		rc = err_set(EINVAL, "'%s' gave a control character in its "
+		    "answer", prog);
+	} else if (s != NULL && *s != '\0') {
 		if (u != NULL && strcmp(u, "<token>") == 0) {
 			c->identity_token = xstrdup(s);
 		} else {
@@ -566,7 +669,7 @@ int
 auth_helper_get(const char *helper, const char *key, struct auth_cred *c)
 {
 	struct buf b = BUF_INIT;
-	int status, rc = -1;
+	int status = 0, rc = -1;
 	char *prog;
 
 	if (!helper_name_ok(helper))
@@ -684,8 +787,41 @@ from_config(struct http *h, const json_t *cfg, int docker, const char *src,
 	return 0;
 }
 
+static int lookup_sources(struct http *h, const char *domain,
+    const char *path, struct auth_cred *c);
+
+/* every credential may end up in a header, a Basic one or a bearer one */
+static int
+cred_ok(const struct auth_cred *c)
+{
+	const char *v[] = { c->username, c->password, c->identity_token,
+	    c->registry_token };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] != NULL && !http_header_value_ok(v[i]))
+			return 0;
+	return 1;
+}
+
 int
 auth_lookup(struct http *h, const char *domain, const char *path,
+    struct auth_cred *c)
+{
+	int rc = lookup_sources(h, domain, path, c);
+
+	if (rc == 1 && !cred_ok(c)) {
+		err_set(EINVAL, "the credentials from '%s' hold a control "
+		    "character", c->source);
+		rc = -1;
+	}
+	if (rc != 1)
+		auth_cred_release(c);
+	return rc;
+}
+
+static int
+lookup_sources(struct http *h, const char *domain, const char *path,
     struct auth_cred *c)
 {
 	const char *v, *home = getenv("HOME");
@@ -737,11 +873,7 @@ auth_lookup(struct http *h, const char *domain, const char *path,
 	}
 	for (i = 0; i < 4; i++)
 		free(files[i]);
-	if (rc == -2)
-		rc = 0;
-	if (rc != 1)
-		auth_cred_release(c);
-	return rc;
+	return rc == -2 ? 0 : rc;
 }
 
 /* ---- per-registry state ---- */
@@ -1043,10 +1175,17 @@ token_reply(struct auth *a, const char *key, const struct http_req *r,
 		token_json_free(j);
 		return err_set(EIO, "token service '%s' gave no token", host);
 	}
+	if (!http_header_value_ok(tok)) {
+		token_json_free(j);
+		return err_set(EIO, "token service '%s' gave a token with a "
+		    "control character", host);
+	}
 	v = json_object_get(j, "expires_in");
 	life = json_is_integer(v) ? json_integer_value(v) : TOKEN_LIFE_MIN_S;
 	if (life < TOKEN_LIFE_MIN_S)
 		life = TOKEN_LIFE_MIN_S;
+	if (life > TOKEN_LIFE_MAX_S)
+		life = TOKEN_LIFE_MAX_S;
 	*value = token_store(a, key, tok, life);
 	token_json_free(j);
 	a->fresh = 1;

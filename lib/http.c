@@ -41,10 +41,12 @@ struct xfer {
 	struct curl_slist *headers;
 	char		*first_url;	/* before redirects: for §5.3 */
 	int64_t		 not_before;	/* ms, monotonic */
+	int64_t		 deadline;	/* ms, monotonic: the whole request */
 	int64_t		 body_off;	/* upload position */
 	int		 started;	/* sink->start() ran for this response */
 	int		 aborted;	/* the write callback refused */
 	int		 too_big;
+	int		 errbody_full;	/* an error body reached its cap */
 	int		 active;	/* in the multi handle */
 	int		 finished;
 	long		 status;	/* of the response being received */
@@ -69,6 +71,14 @@ struct xfer {
 #define BACKOFF_MAX_MS		30000
 #define RETRY_AFTER_MAX_MS	60000
 #define STEP_WAIT_MS		1000
+/*
+ * Every request, its retries and redirects included, ends within
+ * HTTP_DEADLINE_S (or OCIKIT_HTTP_TIMEOUT seconds, see ocikit(7)): the
+ * low-speed limit alone lets a server that trickles just fast enough
+ * hold a transfer for ever. Three hours moves a 5 GB layer at 0.5 MB/s.
+ */
+#define HTTP_DEADLINE_S		(3L * 3600)
+#define HTTP_DEADLINE_MAX_S	(30L * 86400)	/* a month: keeps ms in range */
 /* curl's receive buffer: fewer, larger writes into the blob sinks */
 #define CURL_BUFFER_BYTES	(128L << 10)
 
@@ -83,6 +93,7 @@ struct http {
 	char		*ua;
 	char		*ca_file, *ca_path;	/* the base set (§5.4) */
 	struct hostcfg	*hosts;
+	long		 deadline_s;	/* HTTP_DEADLINE_S or OCIKIT_HTTP_TIMEOUT */
 	struct xfer	*waiting;
 	int		 nactive;
 	char		**warnings;
@@ -96,6 +107,17 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* the overall deadline of x's request in seconds */
+static long
+deadline_s(const struct xfer *x)
+{
+	long s = x->h->deadline_s;
+
+	if (x->r->timeout_s > 0 && x->r->timeout_s < s)
+		s = x->r->timeout_s;
+	return s;
 }
 
 void
@@ -176,7 +198,7 @@ http_origin(const char *url, char *out, size_t n)
 	int dflt, len;
 
 	if (url_parts(url, &scheme, &host, &port) == -1)
-		return err_set(EINVAL, "malformed url '%s'", url);
+		return err_set(EINVAL, "malformed url '%.200s'", url);
 	lower(scheme);
 	lower(host);
 	dflt = (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
@@ -187,7 +209,7 @@ http_origin(const char *url, char *out, size_t n)
 	curl_free(host);
 	curl_free(port);
 	if (len < 0 || (size_t)len >= n)
-		return err_set(ENAMETOOLONG, "url too long '%s'", url);
+		return err_set(ENAMETOOLONG, "url too long '%.200s'", url);
 	return 0;
 }
 
@@ -200,9 +222,18 @@ http_hostport(const char *url, char *out, size_t n)
 		return -1;
 	p = strstr(origin, "://") + 3;
 	if (strlen(p) >= n)
-		return err_set(ENAMETOOLONG, "url too long '%s'", url);
+		return err_set(ENAMETOOLONG, "url too long '%.200s'", url);
 	memcpy(out, p, strlen(p) + 1);
 	return 0;
+}
+
+int
+http_header_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return 0;
+	return 1;
 }
 
 char *
@@ -211,6 +242,8 @@ http_resolve_url(const char *base, const char *ref)
 	CURLU *u;
 	char *s = NULL, *res = NULL;
 
+	if (!http_header_value_ok(ref) || strchr(ref, '\t') != NULL)
+		return NULL;	/* a URL goes into the request line */
 	if ((u = curl_url()) == NULL)
 		return NULL;
 	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
@@ -336,7 +369,7 @@ http_target_ok(struct http *h, const char *reg_url, const char *target)
 	int rc = -1;
 
 	if (url_parts(reg_url, &rs, &rh, &rp) == -1)
-		return err_set(EINVAL, "malformed url '%s'", reg_url);
+		return err_set(EINVAL, "malformed url '%.200s'", reg_url);
 	if (url_parts(target, &ts, &th, &tp) == -1) {
 		err_set(EINVAL, "malformed url '%.200s'", target);
 		goto out_reg;
@@ -346,12 +379,12 @@ http_target_ok(struct http *h, const char *reg_url, const char *target)
 	snprintf(thp, sizeof(thp), strchr(th, ':') ? "[%s]:%s" : "%s:%s",
 	    th, tp);
 	if (strcmp(ts, "http") != 0 && strcmp(ts, "https") != 0) {
-		err_set(EPERM, "refusing '%s' url to host '%s'", ts, th);
+		err_set(EPERM, "refusing '%.20s' url to host '%.100s'", ts, th);
 		goto out;
 	}
 	if (strcmp(rs, "https") == 0 && strcmp(ts, "http") == 0 &&
 	    !http_plain_allowed(h, thp)) {
-		err_set(EPERM, "refusing plain http to host '%s'", th);
+		err_set(EPERM, "refusing plain http to host '%.100s'", th);
 		goto out;
 	}
 	rc_ = ip_class(rh);
@@ -361,12 +394,12 @@ http_target_ok(struct http *h, const char *reg_url, const char *target)
 
 		if ((tc == IP_LINKLOCAL || tc == IP_UNSPEC) && !same) {
 			err_set(EPERM, "refusing link-local or unspecified "
-			    "address '%s'", th);
+			    "address '%.100s'", th);
 			goto out;
 		}
 		if ((tc == IP_LOOPBACK || tc == IP_PRIVATE) && !same &&
 		    rc_ != tc) {
-			err_set(EPERM, "refusing %s address '%s' for a "
+			err_set(EPERM, "refusing %s address '%.100s' for a "
 			    "registry elsewhere", tc == IP_LOOPBACK ?
 			    "loopback" : "private", th);
 			goto out;
@@ -439,15 +472,18 @@ http_retry_after(const char *v, const char *date, time_t now)
 		n = strtol(v, &end, 10);
 		while (*end == ' ')
 			end++;
-		if (errno != 0 || *end != '\0' || n < 0)
+		if (*end != '\0' || n < 0 || (errno != 0 && errno != ERANGE))
 			return -1;
-		return n;
+		return n > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S : n;
 	}
 	if ((t = curl_getdate(v, NULL)) == -1)
 		return -1;
 	if (date != NULL && curl_getdate(date, NULL) != -1)
 		base = curl_getdate(date, NULL);
-	return t > base ? (long)(t - base) : 0;
+	if (t <= base)
+		return 0;
+	return t - base > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S :
+	    (long)(t - base);
 }
 
 /* ---- per-host configuration (§5.4) ---- */
@@ -459,12 +495,15 @@ read_file(const char *path, struct buf *b)
 	FILE *f;
 	size_t n;
 
+	int bad;
+
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		buf_add(b, tmp, n);
+	bad = ferror(f);
 	fclose(f);
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int
@@ -518,9 +557,14 @@ certs_dir(struct http *h, struct hostcfg *c, const char *dir)
 		free(ents[i]);
 	free(ents);
 	if (extra.len > 0) {
-		/* the base bundle first: a blob replaces CURLOPT_CAINFO */
-		if (h->ca_file != NULL)
-			read_file(h->ca_file, &c->cablob);
+		/*
+		 * The base bundle first: a blob replaces CURLOPT_CAINFO, so
+		 * an unread bundle would silently drop the system's CAs.
+		 */
+		if (h->ca_file != NULL && read_file(h->ca_file,
+		    &c->cablob) == -1 && c->error == NULL)
+			c->error = xasprintf("cannot read the CA bundle '%s'",
+			    h->ca_file);
 		buf_add(&c->cablob, extra.data, extra.len);
 	}
 	buf_release(&extra);
@@ -589,6 +633,21 @@ http_new(const struct http_opts *o)
 	}
 	if (h->opts.max_per_host <= 0)
 		h->opts.max_per_host = 4;
+	h->deadline_s = HTTP_DEADLINE_S;
+	if ((v = getenv("OCIKIT_HTTP_TIMEOUT")) != NULL && *v != '\0') {
+		char *end;
+		long t;
+
+		errno = 0;
+		t = strtol(v, &end, 10);
+		if (errno == 0 && *end == '\0' && t > 0 &&
+		    t <= HTTP_DEADLINE_MAX_S)
+			h->deadline_s = t;
+		else
+			http_log(h, 0, "ignoring OCIKIT_HTTP_TIMEOUT='%.20s': not "
+			    "a number of seconds from 1 to %ld", v,
+			    HTTP_DEADLINE_MAX_S);
+	}
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)h->opts.max_per_host);
 	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++) {
@@ -764,6 +823,7 @@ set_hdr(char **slot, const char *v, size_t n)
 }
 
 /* Warning: 299 - "text": shown once per distinct text per run */
+#define MAX_WARNINGS	16
 static void
 note_warning(struct http *h, const char *v, size_t n)
 {
@@ -782,6 +842,13 @@ note_warning(struct http *h, const char *v, size_t n)
 			free(w);
 			return;
 		}
+	if (h->n_warnings >= MAX_WARNINGS) {	/* a registry that varies them */
+		free(w);
+		return;
+	}
+	for (e = q; *e != '\0'; e++)	/* a line of text, not a terminal's */
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	h->warnings = xrealloc(h->warnings, (h->n_warnings + 1) *
 	    sizeof(char *));
 	h->warnings[h->n_warnings++] = xstrdup(q);
@@ -835,7 +902,8 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		hd->content_length = (errno || *end || end == s || cl < 0) ?
 		    -1 : cl;
 		free(s);
-	} else if (IS("www-authenticate")) {
+	} else if (IS("www-authenticate") &&
+	    hd->n_www_auth < HTTP_MAX_CHALLENGE_HDRS) {
 		hd->www_auth = xrealloc(hd->www_auth,
 		    (hd->n_www_auth + 1) * sizeof(char *));
 		hd->www_auth[hd->n_www_auth++] = trimdup(v, n - klen - 1);
@@ -879,7 +947,14 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 			return 0;
 		}
 	} else if (r->body.len + n > HTTP_MAX_ERRBODY) {
-		return n;	/* the rest of an error body is dropped */
+		/*
+		 * Enough of an error body to quote it: stop reading. The
+		 * response is handed on as it is (an endless body must not
+		 * hold the transfer, doc/registry-client.md §3.5).
+		 */
+		buf_add(&r->body, p, HTTP_MAX_ERRBODY - r->body.len);
+		x->errbody_full = 1;
+		return 0;
 	}
 	buf_add(&r->body, p, n);
 	return n;
@@ -984,8 +1059,8 @@ setopt_common(struct http *h, struct xfer *x, const char *scheme)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->ua);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-	if (r->timeout_s > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_s);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(x->deadline - now_ms() >
+	    0 ? x->deadline - now_ms() : 1));
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_TIME_S);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -1092,6 +1167,32 @@ set_headers(struct xfer *x, const char *origin)
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 }
 
+/*
+ * Nothing with a control character goes into the request line or a
+ * header: a CR or LF there would start a header of the sender's
+ * choosing (a token service's reply, a Location, a credential).
+ */
+static int
+header_values_ok(struct http_req *r)
+{
+	const char *what = NULL;
+
+	if (!http_header_value_ok(r->url) || strchr(r->url, '\t') != NULL)
+		what = "url";
+	else if (r->accept != NULL && !http_header_value_ok(r->accept))
+		what = "Accept header";
+	else if (r->content_type != NULL &&
+	    !http_header_value_ok(r->content_type))
+		what = "Content-Type header";
+	else if (r->auth != NULL && !http_header_value_ok(r->auth))
+		what = "Authorization header";
+	if (what == NULL)
+		return 1;
+	http_req_fail(r, EINVAL, "refusing a control character in the %s",
+	    what);
+	return 0;
+}
+
 /* a fresh attempt: the easy handle set up from scratch for r->url */
 static int
 xfer_setup(struct http *h, struct xfer *x)
@@ -1100,6 +1201,8 @@ xfer_setup(struct http *h, struct xfer *x)
 	struct hostcfg *c;
 	char hp[300], origin[512], *scheme, *host, *port;
 
+	if (!header_values_ok(r))
+		return -1;
 	if (http_hostport(r->url, hp, sizeof(hp)) == -1 ||
 	    http_origin(r->url, origin, sizeof(origin)) == -1)
 		return http_req_fail(r, EINVAL, "%s", err_msg());
@@ -1114,7 +1217,7 @@ xfer_setup(struct http *h, struct xfer *x)
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
 	x->body_off = 0;
-	x->started = x->aborted = x->too_big = 0;
+	x->started = x->aborted = x->too_big = x->errbody_full = 0;
 	x->status = 0;
 	x->errbuf[0] = '\0';
 	hdrs_release(&r->hdr);
@@ -1186,6 +1289,12 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 	}
 	if (x->waited_ms + wait_ms > HTTP_MAX_WAIT_MS)
 		wait_ms = HTTP_MAX_WAIT_MS - x->waited_ms;
+	if (now_ms() + wait_ms >= x->deadline) {
+		http_req_fail(r, ETIMEDOUT, "no complete answer within %lds "
+		    "(last: %s)", deadline_s(x), why);
+		finish(h, x);
+		return;
+	}
 	x->waited_ms += wait_ms;
 	/* no query in the log: it may hold a signature */
 	http_log(h, 1, "retrying %s %.*s in %.1fs: %s", r->method,
@@ -1220,6 +1329,7 @@ enum outcome {
 	TOO_BIG,	/* a body kept in memory passed max_body */
 	NET_AGAIN,	/* a connection error worth another attempt */
 	NET_FAILED,	/* any other transfer error */
+	DEADLINE,	/* the request's overall deadline passed */
 };
 
 static enum outcome
@@ -1228,6 +1338,8 @@ classify(const struct xfer *x, CURLcode code, long st)
 	const struct http_req *r = x->r;
 	int may_retry = !r->no_retry && r->attempts < HTTP_MAX_TRIES;
 
+	if (code == CURLE_OPERATION_TIMEDOUT && now_ms() >= x->deadline)
+		return DEADLINE;
 	if (code != CURLE_OK) {
 		if (x->aborted)
 			return ABORTED;
@@ -1327,7 +1439,7 @@ static void
 completed(struct http *h, struct xfer *x, CURLcode code)
 {
 	struct http_req *r = x->r;
-	const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+	const char *why;
 	enum outcome o;
 	char msg[64];
 	long st = 0;
@@ -1335,9 +1447,12 @@ completed(struct http *h, struct xfer *x, CURLcode code)
 	curl_multi_remove_handle(h->multi, x->easy);
 	x->active = 0;
 	h->nactive--;
+	if (code == CURLE_WRITE_ERROR && x->errbody_full)
+		code = CURLE_OK;	/* a response, its body cut at the cap */
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
 	r->curl_code = code;
 	r->status = st;
+	why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
 	note_warnings(h, r);
 
 	o = classify(x, code, st);
@@ -1377,6 +1492,10 @@ completed(struct http *h, struct xfer *x, CURLcode code)
 		http_req_fail(r, code == CURLE_COULDNT_RESOLVE_HOST ?
 		    EHOSTUNREACH : EIO, "%s", why);
 		break;
+	case DEADLINE:
+		http_req_fail(r, ETIMEDOUT, "no complete answer within %lds",
+		    deadline_s(x));
+		break;
 	case DONE:
 	case REFUSED:
 		r->result = 0;
@@ -1401,6 +1520,7 @@ http_submit(struct http *h, struct http_req *r)
 	x->waited_ms = 0;
 	/* a caller's own backoff waits like a retry: nothing else stalls */
 	x->not_before = r->delay_ms > 0 ? now_ms() + r->delay_ms : 0;
+	x->deadline = now_ms() + deadline_s(x) * 1000;
 	free(x->first_url);
 	x->first_url = xstrdup(r->url);
 	r->result = 0;

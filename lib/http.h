@@ -20,6 +20,7 @@
 
 #define HTTP_MAX_ERRBODY	(64u << 10)	/* error bodies, token replies */
 #define HTTP_MAX_HOPS		10
+#define HTTP_MAX_CHALLENGE_HDRS	16	/* WWW-Authenticate headers kept */
 #define HTTP_MAX_TRIES		5
 #define HTTP_MAX_WAIT_MS	120000	/* backoff per request, in all */
 
@@ -175,12 +176,20 @@ int	http_target_ok(struct http *h, const char *reg_url, const char *target);
 
 /* ---- helpers shared with auth and registry ---- */
 
-/* seconds to wait for a Retry-After value (delta or HTTP-date), -1 if bad */
+/*
+ * Seconds to wait for a Retry-After value (delta or HTTP-date), -1 if
+ * bad. At most HTTP_RETRY_AFTER_MAX_S, so that callers may count it in
+ * milliseconds; the wait itself is capped lower (doc/registry-client.md
+ * §5.6).
+ */
+#define HTTP_RETRY_AFTER_MAX_S	86400L
 long	http_retry_after(const char *value, const char *date, time_t now);
 /* the backoff before retry k (1..4) in milliseconds, jittered */
 long	http_backoff_ms(int k);
 /* a status that is retried (408, 429, 499, 5xx of §5.6) */
 int	http_status_retried(long status);
+/* s holds no control character but HTAB: it may go into a header */
+int	http_header_value_ok(const char *s);
 /* percent-encode s for a query component; caller frees */
 char	*http_escape(const char *s);
 /* log through the hook (printf-style) */

@@ -206,16 +206,20 @@ registry_request(struct registry *r, const char *repo, struct http_req *q)
 	return 0;
 }
 
-/* printable excerpt of a body: at most 200 bytes, non-printables escaped */
+/*
+ * A printable excerpt of registry bytes for a message: at most max
+ * bytes of p, anything but printable ASCII escaped as \xNN, so that
+ * neither the length nor the bytes of a message are the registry's.
+ */
 static void
-excerpt(const struct buf *b, char *out, size_t n)
+excerpt(const char *p, size_t len, size_t max, char *out, size_t n)
 {
 	size_t i, o = 0;
 
-	for (i = 0; i < b->len && i < 200 && o + 5 < n; i++) {
-		unsigned char c = b->data[i];
+	for (i = 0; i < len && i < max && o + 5 < n; i++) {
+		unsigned char c = p[i];
 
-		if (isprint(c))
+		if (isprint(c) && c < 0x7f)
 			out[o++] = c;
 		else
 			o += snprintf(out + o, n - o, "\\x%02x", c);
@@ -223,12 +227,16 @@ excerpt(const struct buf *b, char *out, size_t n)
 	out[o] = '\0';
 }
 
+/* how much of a registry's error code and text a message quotes */
+#define ERR_CODE_MAX	40
+#define ERR_TEXT_MAX	200
+
 int
 registry_status(const struct http_req *q, const long *ok, const char *what)
 {
 	const char *code = NULL, *msg = NULL;
 	json_t *j = NULL, *e;
-	char ex[1024];
+	char ex[1024], ec[300];
 	int notfound = 0, rc, err;
 	size_t i;
 
@@ -249,13 +257,17 @@ registry_status(const struct http_req *q, const long *ok, const char *what)
 		    strcmp(code, "BLOB_UNKNOWN") == 0));
 	err = notfound ? ENOENT : (q->status == 401 || q->status == 403) ?
 	    EACCES : EIO;
-	if (notfound)
+	if (code != NULL)
+		excerpt(code, strlen(code), ERR_CODE_MAX, ec, sizeof(ec));
+	if (notfound) {
 		rc = err_set(err, "%s: not found%s%s", what, code ? ": " : "",
-		    code ? code : "");
-	else if (code != NULL)
-		rc = err_set(err, "%s: %s: %.200s", what, code, msg ? msg : "");
-	else {
-		excerpt(&q->body, ex, sizeof(ex));
+		    code ? ec : "");
+	} else if (code != NULL) {
+		excerpt(msg ? msg : "", msg ? strlen(msg) : 0, ERR_TEXT_MAX, ex,
+		    sizeof(ex));
+		rc = err_set(err, "%s: %s: %s", what, ec, ex);
+	} else {
+		excerpt(q->body.data, q->body.len, ERR_TEXT_MAX, ex, sizeof(ex));
 		rc = err_set(err, "%s: status %ld%s%s", what, q->status,
 		    ex[0] ? ": " : "", ex);
 	}
