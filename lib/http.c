@@ -79,8 +79,11 @@ struct xfer {
  */
 #define HTTP_DEADLINE_S		(3L * 3600)
 #define HTTP_DEADLINE_MAX_S	(30L * 86400)	/* a month: keeps ms in range */
-/* curl's receive buffer: fewer, larger writes into the blob sinks */
-#define CURL_BUFFER_BYTES	(128L << 10)
+/*
+ * curl's receive buffer: each read(2) on a fast connection may bring up
+ * to this much, so the blob sinks see fewer, larger blocks.
+ */
+#define CURL_BUFFER_BYTES	(512L << 10)
 
 struct http {
 	CURLM		*multi;
@@ -348,6 +351,16 @@ http_is_insecure(struct http *h, const char *hostport)
 		if (hostport_matches(h->insecure[i], hostport))
 			return 1;
 	return 0;
+}
+
+int
+http_is_loopback(const char *hostport)
+{
+	char host[256];
+	const char *port;
+
+	split_hostport(hostport, host, sizeof(host), &port);
+	return ip_class(host) == IP_LOOPBACK;
 }
 
 int

@@ -164,6 +164,8 @@ int	http_origin(const char *url, char *out, size_t n);
 int	http_hostport(const char *url, char *out, size_t n);
 /* resolve ref (a Location or Link) against base; caller frees; NULL on error */
 char	*http_resolve_url(const char *base, const char *ref);
+/* hostport is a loopback address or localhost */
+int	http_is_loopback(const char *hostport);
 /* hostport may be reached over plain http: loopback or --insecure */
 int	http_plain_allowed(struct http *h, const char *hostport);
 /* hostport was named by --insecure (TLS verification off) */
