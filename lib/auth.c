@@ -21,6 +21,8 @@
 #include "auth.h"
 #include "err.h"
 #include "http.h"
+#include "monotime.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define CONFIG_MAX	(1u << 20)	/* config.json, auth.json */
@@ -43,15 +45,6 @@
 #define HELPER_POLL_MS		10	/* how often an exiting helper is checked */
 #define HUB_KEY		"https://index.docker.io/v1/"
 #define NOT_FOUND_MSG	"credentials not found in native keychain"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 zfree(char *s)
@@ -538,7 +531,7 @@ reap(const char *prog, pid_t pid, int64_t deadline, int *status)
 	pid_t got;
 
 	while ((got = waitpid(pid, status, WNOHANG)) == 0 &&
-	    now_ms() < deadline)
+	    monotime_ms() < deadline)
 		usleep(HELPER_POLL_MS * 1000);
 	if (got == 0) {
 		kill(pid, SIGKILL);
@@ -566,7 +559,7 @@ read_helper(const char *prog, int fd, int64_t deadline, struct buf *out)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		struct pollfd pf = { fd, POLLIN, 0 };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotime_ms();
 		ssize_t got;
 		int n;
 
@@ -614,7 +607,7 @@ run_helper(const char *prog, const char *key, struct buf *out, int *status)
 	if (spawn_helper(prog, &to, &from, &pid) == -1)
 		return -1;
 	send_key(to, key);
-	deadline = now_ms() + helper_timeout_ms();
+	deadline = monotime_ms() + helper_timeout_ms();
 	rc = read_helper(prog, from, deadline, out);
 	close(from);
 	if (rc == -1) {
@@ -919,12 +912,6 @@ auth_release(struct auth *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int
-cmpstr(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 void
 auth_add_scope(struct auth *a, const char *scope)
 {
@@ -945,7 +932,7 @@ scope_key(struct auth *a)
 	size_t i;
 
 	memcpy(s, a->scopes, a->n_scopes * sizeof(char *));
-	qsort(s, a->n_scopes, sizeof(char *), cmpstr);
+	qsort(s, a->n_scopes, sizeof(char *), strv_cmp);
 	buf_adds(&b, "");
 	for (i = 0; i < a->n_scopes; i++) {
 		if (i > 0)
@@ -1041,12 +1028,13 @@ token_store(struct auth *a, const char *key, const char *tok, int64_t life_s)
 	t = &a->tokens[a->n_tokens++];
 	t->scopes = xstrdup(key);
 	t->value = xasprintf("Bearer %s", tok);
-	t->expiry = life_s == INT64_MAX ? INT64_MAX : now_ms() + life_s * 1000;
+	t->expiry = life_s == INT64_MAX ? INT64_MAX :
+	    monotime_ms() + life_s * 1000;
 	return t->value;
 }
 
 /*
- * OAuth2 with an identity token (doc/registry-client.md §4.4): a form
+ * OAuth2 with an identity token (doc/registry-client.md §4.5): a form
  * POST to the realm. 1 when the reply is in r, 0 when the service does
  * not take POSTs (404, 405: GET next), -1 on failure.
  */
@@ -1192,7 +1180,7 @@ token_reply(struct auth *a, const char *key, const struct http_req *r,
 	return 0;
 }
 
-/* a token for the scope set key from the realm (doc/registry-client.md §4.3) */
+/* a token for the scope set key (doc/registry-client.md §4.5) */
 static int
 fetch_token(struct auth *a, const char *key, const char **value)
 {
@@ -1243,7 +1231,7 @@ auth_header(struct auth *a, const char **value)
 	key = scope_key(a);
 	for (i = 0; i < a->n_tokens; i++) {
 		if (strcmp(a->tokens[i].scopes, key) == 0 &&
-		    a->tokens[i].expiry - now_ms() > TOKEN_SLACK_MS) {
+		    a->tokens[i].expiry - monotime_ms() > TOKEN_SLACK_MS) {
 			*value = a->tokens[i].value;
 			free(key);
 			return 0;

@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "http.h"
+#include "monotime.h"
 #include "xalloc.h"
 
 /* per host: TLS material from certs.d, and the retry gate */
@@ -73,7 +74,7 @@ struct xfer {
 #define STEP_WAIT_MS		1000
 /*
  * Every request, its retries and redirects included, ends within
- * HTTP_DEADLINE_S (or OCIKIT_HTTP_TIMEOUT seconds, see ocikit(7)): the
+ * HTTP_DEADLINE_S (or OCIKIT_HTTP_DEADLINE seconds, see ocikit(7)): the
  * low-speed limit alone lets a server that trickles just fast enough
  * hold a transfer for ever. Three hours moves a 5 GB layer at 0.5 MB/s.
  */
@@ -96,21 +97,12 @@ struct http {
 	char		*ua;
 	char		*ca_file, *ca_path;	/* the base set (§5.4) */
 	struct hostcfg	*hosts;
-	long		 deadline_s;	/* HTTP_DEADLINE_S or OCIKIT_HTTP_TIMEOUT */
+	long		 deadline_s;	/* or OCIKIT_HTTP_DEADLINE */
 	struct xfer	*waiting;
 	int		 nactive;
 	char		**warnings;
 	size_t		 n_warnings;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* the overall deadline of x's request in seconds */
 static long
@@ -647,7 +639,7 @@ http_new(const struct http_opts *o)
 	if (h->opts.max_per_host <= 0)
 		h->opts.max_per_host = 4;
 	h->deadline_s = HTTP_DEADLINE_S;
-	if ((v = getenv("OCIKIT_HTTP_TIMEOUT")) != NULL && *v != '\0') {
+	if ((v = getenv("OCIKIT_HTTP_DEADLINE")) != NULL && *v != '\0') {
 		char *end;
 		long t;
 
@@ -657,7 +649,7 @@ http_new(const struct http_opts *o)
 		    t <= HTTP_DEADLINE_MAX_S)
 			h->deadline_s = t;
 		else
-			http_log(h, 0, "ignoring OCIKIT_HTTP_TIMEOUT='%.20s': not "
+			http_log(h, 0, "ignoring OCIKIT_HTTP_DEADLINE='%.20s': not "
 			    "a number of seconds from 1 to %ld", v,
 			    HTTP_DEADLINE_MAX_S);
 	}
@@ -1062,6 +1054,7 @@ setopt_common(struct http *h, struct xfer *x, const char *scheme)
 {
 	CURL *e = x->easy;
 	struct http_req *r = x->r;
+	int64_t left;
 
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -1072,8 +1065,8 @@ setopt_common(struct http *h, struct xfer *x, const char *scheme)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->ua);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(x->deadline - now_ms() >
-	    0 ? x->deadline - now_ms() : 1));
+	left = x->deadline - monotime_ms();
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 1));
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_TIME_S);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -1253,7 +1246,7 @@ xfer_start(struct http *h, struct xfer *x)
 {
 	struct hostcfg *c;
 	char hp[300];
-	int64_t t = now_ms();
+	int64_t t = monotime_ms();
 
 	if (http_hostport(x->r->url, hp, sizeof(hp)) == 0) {
 		c = host_get(h, hp);
@@ -1302,7 +1295,7 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 	}
 	if (x->waited_ms + wait_ms > HTTP_MAX_WAIT_MS)
 		wait_ms = HTTP_MAX_WAIT_MS - x->waited_ms;
-	if (now_ms() + wait_ms >= x->deadline) {
+	if (monotime_ms() + wait_ms >= x->deadline) {
 		http_req_fail(r, ETIMEDOUT, "no complete answer within %lds "
 		    "(last: %s)", deadline_s(x), why);
 		finish(h, x);
@@ -1317,7 +1310,7 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 
 		r->range_from = off > 0 ? off : -1;
 	}
-	x->not_before = now_ms() + wait_ms;
+	x->not_before = monotime_ms() + wait_ms;
 	xfer_start(h, x);
 }
 
@@ -1336,7 +1329,7 @@ enum outcome {
 	DONE,		/* a response for the caller, whatever its status */
 	REFUSED,	/* the sink's start() refused a 2xx without a body */
 	REDIRECT,	/* a 3xx with a Location: next hop */
-	STORAGE_AGAIN,	/* a 4xx from a redirect target: ask the registry again */
+	STORAGE_AGAIN,	/* a 4xx from a redirect target: ask the registry */
 	STATUS_AGAIN,	/* 408, 429, 5xx: back off, try again */
 	ABORTED,	/* the sink's write() refused */
 	TOO_BIG,	/* a body kept in memory passed max_body */
@@ -1351,7 +1344,7 @@ classify(const struct xfer *x, CURLcode code, long st)
 	const struct http_req *r = x->r;
 	int may_retry = !r->no_retry && r->attempts < HTTP_MAX_TRIES;
 
-	if (code == CURLE_OPERATION_TIMEDOUT && now_ms() >= x->deadline)
+	if (code == CURLE_OPERATION_TIMEDOUT && monotime_ms() >= x->deadline)
 		return DEADLINE;
 	if (code != CURLE_OK) {
 		if (x->aborted)
@@ -1442,7 +1435,7 @@ status_again(struct http *h, struct xfer *x, long st)
 		char hp[300];
 
 		if (http_hostport(r->url, hp, sizeof(hp)) == 0)
-			host_get(h, hp)->not_before = now_ms() + wait;
+			host_get(h, hp)->not_before = monotime_ms() + wait;
 	}
 	snprintf(why, sizeof(why), "status %ld", st);
 	retry_later(h, x, wait, why);
@@ -1532,8 +1525,8 @@ http_submit(struct http *h, struct http_req *r)
 	x->storage_retried = 0;
 	x->waited_ms = 0;
 	/* a caller's own backoff waits like a retry: nothing else stalls */
-	x->not_before = r->delay_ms > 0 ? now_ms() + r->delay_ms : 0;
-	x->deadline = now_ms() + deadline_s(x) * 1000;
+	x->not_before = r->delay_ms > 0 ? monotime_ms() + r->delay_ms : 0;
+	x->deadline = monotime_ms() + deadline_s(x) * 1000;
 	free(x->first_url);
 	x->first_url = xstrdup(r->url);
 	r->result = 0;
@@ -1552,7 +1545,7 @@ static int
 step(struct http *h)
 {
 	struct xfer **pp, *x, *due = NULL;
-	int64_t t = now_ms(), next = -1;
+	int64_t t = monotime_ms(), next = -1;
 	CURLMsg *m;
 	int running, left;
 	long timeout;
@@ -1592,7 +1585,7 @@ step(struct http *h)
 	}
 	timeout = STEP_WAIT_MS;
 	if (h->waiting != NULL) {
-		t = now_ms();
+		t = monotime_ms();
 		for (x = h->waiting; x != NULL; x = x->next)
 			if (x->not_before - t < timeout)
 				timeout = x->not_before - t;

@@ -36,7 +36,7 @@ test_expect_success 'an error body that never ends: read up to its cap, then exi
 
 mock_start --quirk endless-error=503 || exit 1
 test_expect_success 'an endless 503, retried: the overall deadline ends it' '
-	timed test_expect_code 1 timeout 60 env OCIKIT_HTTP_TIMEOUT=3 oci-fetch -C c2 \
+	timed test_expect_code 1 timeout 60 env OCIKIT_HTTP_DEADLINE=3 oci-fetch -C c2 \
 	    -p linux/amd64 $MOCK/small/app:1 >out 2>err &&
 	test $took -lt 15 &&
 	test_one_line_error err "within 3s" &&
@@ -45,7 +45,7 @@ test_expect_success 'an endless 503, retried: the overall deadline ends it' '
 
 mock_start --quirk trickle-error=400 || exit 1
 test_expect_success 'an error body trickling above the low-speed limit: the deadline ends it' '
-	timed test_expect_code 1 timeout 60 env OCIKIT_HTTP_TIMEOUT=2 oci-fetch -C c3 \
+	timed test_expect_code 1 timeout 60 env OCIKIT_HTTP_DEADLINE=2 oci-fetch -C c3 \
 	    -p linux/amd64 $MOCK/small/app:1 >out 2>err &&
 	test $took -lt 10 &&
 	test_one_line_error err "no complete answer within 2s" &&
@@ -82,10 +82,10 @@ test_expect_success 'an empty config.json is an empty config: anonymous, no erro
 	rm "$DOCKER_CONFIG/config.json"
 '
 
-test_expect_success 'OCIKIT_HTTP_TIMEOUT that is not a number: warned about, default kept' '
-	env OCIKIT_HTTP_TIMEOUT=soon oci-fetch -C c5c -p linux/amd64 \
+test_expect_success 'OCIKIT_HTTP_DEADLINE that is not a number: warned about, default kept' '
+	env OCIKIT_HTTP_DEADLINE=soon oci-fetch -C c5c -p linux/amd64 \
 	    $MOCK/small/app:1 >out 2>err &&
-	grep -F "ignoring OCIKIT_HTTP_TIMEOUT" err &&
+	grep -F "ignoring OCIKIT_HTTP_DEADLINE" err &&
 	cache_valid c5c
 '
 

@@ -1,4 +1,4 @@
-/* tests/unit/t-http.c - origins, target checks, retry arithmetic, hostile values */
+/* tests/unit/t-http.c - origins, targets, retries, hostile values */
 #include <sys/stat.h>
 
 #include <stdio.h>
