@@ -169,6 +169,117 @@ test_expect_success 'docker save with --ref' '
 	jq -e ".ref == \"localhost/dk:2\"" out
 '
 
+# sharetar.py KIND IN OUT: IN rewritten so that entries share content
+cat >sharetar.py <<\EOF
+import hashlib, io, json, sys, tarfile
+kind, src, out = sys.argv[1:4]
+ents = []
+with tarfile.open(src) as t:
+    for m in t.getmembers():
+        if m.isfile():
+            ents.append((m.name, t.extractfile(m).read()))
+        elif m.issym() or m.islnk():
+            ents.append((m.name, m))
+files = dict(e for e in ents if isinstance(e[1], bytes))
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+if kind.startswith("docker"):
+    man = json.loads(files["manifest.json"])
+    first = man[0]["Layers"][0]
+    layer = files[first]
+if kind == "docker-copy-first":
+    # the exact case: an unreferenced copy of the layer before it
+    ents.insert(0, ("junk/copy.tar", layer))
+elif kind == "docker-same-layers":
+    # two layers of the image are the same bytes under two names
+    cfgname = man[0]["Config"]
+    cfg = json.loads(files[cfgname])
+    cfg["rootfs"]["diff_ids"] = [sha(layer), sha(layer)]
+    cb = json.dumps(cfg).encode()
+    man[0]["Config"] = sha(cb)[7:] + ".json"
+    man[0]["Layers"] = ["one/layer.tar", "two/layer.tar"]
+    ents = [e for e in ents if e[0] not in ("manifest.json", cfgname)]
+    ents += [("one/layer.tar", layer), ("two/layer.tar", layer),
+             (man[0]["Config"], cb), ("manifest.json", json.dumps(man).encode())]
+elif kind == "docker-path-twice":
+    # a layer name met twice: the later entry is the layer, as in tar
+    ents.insert(0, (first, b"an earlier version of the layer"))
+elif kind == "oci-two-entries":
+    # the largest blob under another name first, and its own entry twice
+    big = max((e for e in ents if e[0].startswith("blobs/")),
+              key=lambda e: len(e[1]))
+    ents.insert(0, ("extra/copy", big[1]))
+    ents.append(big)
+with tarfile.open(out, "w") as t:
+    for name, data in ents:
+        if isinstance(data, bytes):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+        else:
+            t.addfile(data)
+EOF
+
+# skopeo reads image NAME of cache DIR back whole, gunzipping every layer
+# (--dest-decompress) and checking every digest. skopeo 1.9 finds only
+# OCI-typed entries of a layout by name, so a docker-typed image (what a
+# docker save import is, as in LinuxKit's cache) is handed over as a dir:
+# of its manifest and blobs.
+skopeo_reads () {
+	mt=$(jq -r --arg n "$2" '.manifests[] |
+	    select(.annotations["org.opencontainers.image.ref.name"] == $n) |
+	    .mediaType' "$1/index.json") &&
+	rm -rf "$1.dir" "$1.copy" &&
+	case $mt in
+	application/vnd.oci.*)
+		skopeo copy -q --dest-decompress "oci:$1:$2" "oci:$1.copy:x" ;;
+	*)
+		d=$(jq -r --arg n "$2" '.manifests[] |
+		    select(.annotations["org.opencontainers.image.ref.name"] == $n) |
+		    .digest' "$1/index.json") &&
+		mkdir "$1.dir" &&
+		cp "$1/blobs/sha256/${d#sha256:}" "$1.dir/manifest.json" &&
+		for b in $(jq -r ".config.digest, .layers[].digest" "$1.dir/manifest.json")
+		do
+			ln -sf "$PWD/$1/blobs/sha256/${b#sha256:}" "$1.dir/${b#sha256:}" ||
+			return 1
+		done &&
+		echo "Directory Transport Version: 1.1" >"$1.dir/version" &&
+		skopeo copy -q --dest-decompress "dir:$1.dir" "oci:$1.copy:x" ;;
+	esac &&
+	test -s "$1.copy/index.json"
+}
+
+# every blob the names reach is present, and skopeo reads the image whole
+reads_back () {
+	python3 "$HELPERS/cachecheck.py" "$1" --complete &&
+	skopeo_reads "$1" "$2"
+}
+
+for kind in docker-copy-first docker-same-layers docker-path-twice
+do
+	test_expect_success "entries sharing content ($kind): every blob stored once" "
+		python3 sharetar.py $kind docker.tar $kind.tar &&
+		oci-import -v -C $kind $kind.tar >out 2>err &&
+		jq -e '.ref == \"docker.io/library/dk:1\"' out &&
+		reads_back $kind docker.io/library/dk:1 &&
+		m=\$(jq -r .digest out | cut -d: -f2) &&
+		n=\$(jq '[.config, .layers[]] | map(.digest) | unique | length + 1' \
+		    $kind/blobs/sha256/\$m) &&
+		test \"\$(nblobs $kind)\" = \"\$n\" &&
+		grep \": \$n blobs stored\" err
+	"
+done
+
+test_expect_success 'entries sharing content (oci-two-entries): stored once' '
+	python3 sharetar.py oci-two-entries app.tar shared.tar &&
+	oci-import -v -C shared shared.tar >out 2>err &&
+	reads_back shared localhost/app:1 &&
+	oci-import -C plain-app app.tar >/dev/null &&
+	test "$(nblobs shared)" = "$(nblobs plain-app)" &&
+	grep ": $(nblobs plain-app) blobs stored" err
+'
+
 test_expect_success 'buildah: a real build, pushed as oci-archive, imported' '
 	mkdir ctx && echo hello >ctx/hello &&
 	printf "FROM scratch\nCOPY hello /hello\n" >ctx/Containerfile &&
