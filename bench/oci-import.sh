@@ -7,9 +7,12 @@
 # so the largest layer's hash bounds the time however many cores there
 # are. Writing and syncing the blobs is the other unavoidable work; ocikit
 # does it on the other core while the hash runs (lib/digest.c). A docker
-# save import must also gzip its layers (linuxkit-compat D12, oci-import(1)):
-# its floor is the hash pass plus `gzip -1` of the layers spread over the
-# machine's cores, and skopeo, which compresses too, is the peer.
+# save import must also gzip its layers (oci-import(1)); the hash pass is
+# its floor too, since data that does not compress (these test layers are
+# random bytes) is stored in the gzip stream, not deflated; `gzip -1` of
+# the same layers, spread over the cores, shows what deflating would cost.
+# skopeo copy docker-archive: oci: (which keeps the layers as they are) is
+# the peer.
 . "$(dirname "$0")/lib.sh"
 
 python3 "$HELPERS/ocitest.py" gen layout big:1 --single --layers 3 \
@@ -50,13 +53,12 @@ measure_turns \
     dkskopeo 'rm -rf d2' 'skopeo copy -q docker-archive:dk.tar oci:d2:big' \
     dkdgst '' 'openssl dgst -sha256 dk.tar' \
     dkgzip '' "$gz"
-dkfloor_wall=$(awk -v a="$dkdgst_wall" -v b="$dkgzip_wall" 'BEGIN { print a + b }')
 
 header "oci-import: $((dsize / 1000000)) MB docker save tarball, layers gzipped on import (median of $RUNS)"
 row dkocikit 'oci-import'
 row dkskopeo 'skopeo copy docker-archive: oci:'
-row dkdgst 'openssl dgst -sha256'
+row dkdgst 'openssl dgst -sha256 (floor)'
 row dkgzip "gzip -1 of the layers, $cores at a time"
-echo "  oci-import / floor (dgst + gzip):      $(ratio dkocikit dkfloor)x"
+echo "  oci-import / floor:                    $(ratio dkocikit dkdgst)x"
 echo "  oci-import / skopeo:                   $(ratio dkocikit dkskopeo)x"
 echo "  peak RSS oci-import:                   $(rss_verdict dkocikit)"

@@ -1,10 +1,12 @@
 /* lib/import.c - stage a tar's blobs, check what its index reaches, publish */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "digest.h"
 #include "err.h"
+#include "gzip.h"
 #include "import.h"
 #include "json.h"
 #include "manifest.h"
@@ -20,6 +22,7 @@
  * a million times could make us parse.
  */
 #define MAX_META	(64u << 20)
+#define MAX_THREADS	4	/* layers gzipped at once, at most */
 
 /*
  * One content of the tar, or of the cache, held once whatever number of
@@ -34,6 +37,26 @@ struct blob {
 	int			 reached;	/* named by the index: publish it */
 	char			*walked_mt;	/* its children were checked, as this type */
 	struct blob_writer	 w;
+	/* docker save layers (see gzip.h) */
+	int			 queued;	/* a job gzips or checks it */
+	struct blob		*gz;		/* plain layer: its gzipped form */
+	char			 plain[DIGEST_MAX]; /* gzipped layer: what it holds */
+};
+
+/* one layer to gzip (b plain), or one gzipped layer to check (b->gzip) */
+struct job {
+	struct blob		*b;
+	int			 fd;		/* b's bytes, staged or cached */
+	int			 own_fd;	/* fd was opened for the job */
+	struct blob_writer	 w;		/* gzip: the compressed blob */
+	char			 plain[DIGEST_MAX]; /* check: what b holds */
+};
+
+/* a docker save image between the two passes over manifest.json */
+struct dimage {
+	json_t		*cfg;		/* its config, parsed */
+	json_t		*diffs;		/* rootfs.diff_ids, inside cfg */
+	struct blob	*cb;		/* its config blob */
 };
 
 /* a regular file of the tar: its name and the content it holds */
@@ -58,6 +81,8 @@ struct import {
 	struct buf	 index, manifest, scratch;
 	int		 has_index, has_manifest;
 	size_t		 meta;		/* bytes of JSON read, up to MAX_META */
+	struct job	*jobs;
+	size_t		 njobs, capjobs;
 	struct import_result *res;
 };
 
@@ -197,6 +222,31 @@ cached_gzip(struct layout *l, const char *digest)
 }
 
 /*
+ * A finished writer's blob, as a tar entry's would be: content met before
+ * is dropped for the copy already held, content the cache has is not
+ * stored twice. Takes w over.
+ */
+static struct blob *
+adopt(struct import *im, struct blob_writer *w)
+{
+	struct blob *b;
+
+	if ((b = find_blob(im, w->digest))) {
+		blob_writer_abort(w);
+		return b;
+	}
+	b = add_blob(im, w->digest, w->size);
+	if (layout_blob_has(im->l, b->digest, b->size)) {
+		blob_writer_abort(w);
+		b->in_cache = 1;
+	} else {
+		b->w = *w;
+		*w = (struct blob_writer)BLOB_WRITER_INIT;
+	}
+	return b;
+}
+
+/*
  * Copy the entry's data into a new staged blob, checking what is known,
  * and make path name it. Content met before (a second copy of a layer, a
  * blob entry repeated) is verified like any other, then dropped: the
@@ -210,6 +260,7 @@ stage(struct import *im, struct tarx *t, const char *path, const char *expect,
 	struct blob *b;
 	const void *p;
 	ssize_t n;
+	int gz;
 
 	if (blob_writer_open(im->l, &w, expect, size) == -1)
 		return -1;
@@ -222,19 +273,9 @@ stage(struct import *im, struct tarx *t, const char *path, const char *expect,
 	}
 	if (blob_writer_finish(&w) == -1)
 		goto fail;
-	if ((b = find_blob(im, w.digest))) {
-		blob_writer_abort(&w);
-	} else {
-		b = add_blob(im, w.digest, w.size);
-		b->gzip = w.size >= 2 && w.head[0] == 0x1f && w.head[1] == 0x8b;
-		/* content the cache already holds needs no second copy */
-		if (layout_blob_has(im->l, b->digest, b->size)) {
-			blob_writer_abort(&w);
-			b->in_cache = 1;
-		} else {
-			b->w = w;
-		}
-	}
+	gz = w.size >= 2 && w.head[0] == 0x1f && w.head[1] == 0x8b;
+	b = adopt(im, &w);
+	b->gzip = gz;
 	set_file(im, path, b);
 	return 0;
 fail:
@@ -444,7 +485,6 @@ static struct blob *
 stage_bytes(struct import *im, const void *p, size_t n)
 {
 	struct blob_writer w;
-	struct blob *b;
 
 	if (blob_writer_open(im->l, &w, NULL, -1) == -1)
 		return NULL;
@@ -452,74 +492,192 @@ stage_bytes(struct import *im, const void *p, size_t n)
 		blob_writer_abort(&w);
 		return NULL;
 	}
-	if ((b = find_blob(im, w.digest))) {
-		blob_writer_abort(&w);
-		return b;
-	}
-	b = add_blob(im, w.digest, w.size);
-	if (layout_blob_has(im->l, b->digest, b->size)) {
-		blob_writer_abort(&w);
-		b->in_cache = 1;
-	} else {
-		b->w = w;
-	}
-	return b;
+	return adopt(im, &w);
 }
 
-/* the config of docker save's image idx, parsed, and its diff_ids */
-static json_t *
+/* the config of docker save's image idx, parsed, its blob and diff_ids */
+static int
 docker_config(struct import *im, const json_t *img, size_t idx,
-    struct blob **cb, json_t **diffs)
+    struct dimage *di)
 {
 	const char *cfgpath = json_str(img, "Config");
-	json_t *layers = json_arr(img, "Layers"), *cfg;
+	json_t *layers = json_arr(img, "Layers");
 	struct file *f;
 
 	if (!cfgpath || !layers)
 		return err_set(EINVAL, "'%s': manifest.json entry %zu has no "
-		    "Config or Layers", im->what, idx), NULL;
+		    "Config or Layers", im->what, idx);
 	if (!(f = find_path(im, cfgpath)))
 		return err_set(EINVAL, "'%s': config '%s' is not in the archive",
-		    im->what, cfgpath), NULL;
+		    im->what, cfgpath);
 	if (blob_bytes(im, f->blob, &im->scratch) == -1)
-		return NULL;
-	if (!(cfg = json_parse(im->scratch.data, im->scratch.len, cfgpath)))
-		return err_wrap("'%s'", im->what), NULL;
-	*diffs = json_arr(json_obj(cfg, "rootfs"), "diff_ids");
-	if (!*diffs || json_array_size(*diffs) != json_array_size(layers)) {
-		err_set(EINVAL, "'%s': config '%s' lists %zu diff_ids for %zu "
-		    "layers", im->what, cfgpath, json_array_size(*diffs),
+		return -1;
+	if (!(di->cfg = json_parse(im->scratch.data, im->scratch.len, cfgpath)))
+		return err_wrap("'%s'", im->what);
+	di->diffs = json_arr(json_obj(di->cfg, "rootfs"), "diff_ids");
+	if (!di->diffs || json_array_size(di->diffs) != json_array_size(layers))
+		return err_set(EINVAL, "'%s': config '%s' lists %zu diff_ids for "
+		    "%zu layers", im->what, cfgpath, json_array_size(di->diffs),
 		    json_array_size(layers));
-		json_decref(cfg);
-		return NULL;
-	}
-	*cb = f->blob;
-	return cfg;
+	di->cb = f->blob;
+	return 0;
 }
 
-/* layer i of a docker save image, checked, as a descriptor into ldescs */
+/* the blob of layer l of a docker save image */
+static struct blob *
+docker_layer_blob(struct import *im, const json_t *l)
+{
+	const char *lp = json_string_value(l);
+	struct file *f;
+
+	if (!lp || !(f = find_path(im, lp)))
+		return err_set(EINVAL, "'%s': layer '%s' is not in the archive",
+		    im->what, lp ? lp : "?"), NULL;
+	return f->blob;
+}
+
+/* queue b for the pool: gzip it, or (gzipped already) check what it holds */
+static int
+queue_job(struct import *im, struct blob *b)
+{
+	struct job *j;
+
+	if (b->queued)
+		return 0;
+	if (im->njobs == im->capjobs) {
+		im->capjobs = im->capjobs ? im->capjobs * 2 : 8;
+		im->jobs = xrealloc(im->jobs, im->capjobs * sizeof(*im->jobs));
+	}
+	j = &im->jobs[im->njobs];
+	memset(j, 0, sizeof(*j));
+	j->b = b;
+	j->w = (struct blob_writer)BLOB_WRITER_INIT;
+	j->fd = b->in_cache ? layout_blob_open(im->l, b->digest) : b->w.fd;
+	j->own_fd = b->in_cache;
+	if (j->fd == -1)
+		return err_wrap("'%s'", im->what);
+	im->njobs++;
+	b->queued = 1;
+	if (!b->gzip && blob_writer_open(im->l, &j->w, NULL, -1) == -1)
+		return err_wrap("'%s'", im->what);
+	return 0;
+}
+
+/* pass one: check what can be checked now, queue the layers' work */
+static int
+docker_plan(struct import *im, const json_t *img, const struct dimage *di)
+{
+	json_t *l, *diff;
+	struct blob *b;
+	size_t i;
+
+	json_array_foreach(json_arr(img, "Layers"), i, l) {
+		if (!(b = docker_layer_blob(im, l)))
+			return -1;
+		if (b->in_cache && !b->queued)
+			b->gzip = cached_gzip(im->l, b->digest);
+		diff = json_array_get(di->diffs, i);
+		if (!b->gzip && (!json_is_string(diff) ||
+		    strcmp(b->digest, json_string_value(diff)) != 0))
+			return err_set(EINVAL, "'%s': layer '%s' does not match "
+			    "diff_id %zu of its config", im->what,
+			    json_string_value(l), i);
+		if (queue_job(im, b) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct pool {
+	pthread_mutex_t	 mu;
+	struct import	*im;
+	size_t		 next;
+	int		 failed, err;
+	char		 msg[1024];
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct job *j;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		j = p->failed || p->next == p->im->njobs ? NULL :
+		    &p->im->jobs[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		if (!j)
+			return NULL;
+		rc = j->b->gzip ? gunzip_digest(j->fd, j->plain) :
+		    gzip_blob(j->fd, j->b->digest, &j->w);
+		if (rc == -1) {
+			/* the first failure is the one told */
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = 1;
+				p->err = errno;
+				snprintf(p->msg, sizeof(p->msg), "%s", err_msg());
+			}
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+/*
+ * Run the queued jobs on up to MAX_THREADS threads, one per core: gzip
+ * costs far more than hashing, and layers are independent.
+ */
+static int
+run_jobs(struct import *im)
+{
+	struct pool p = { .mu = PTHREAD_MUTEX_INITIALIZER, .im = im };
+	pthread_t tid[MAX_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i, n, started = 0;
+
+	n = im->njobs < MAX_THREADS ? im->njobs : MAX_THREADS;
+	if (ncpu > 0 && (size_t)ncpu < n)
+		n = ncpu;
+	for (i = 1; i < n; i++)
+		if (pthread_create(&tid[started], NULL, worker, &p) == 0)
+			started++;
+	worker(&p);	/* this thread works too */
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	if (p.failed)
+		return err_set(p.err, "'%s': %s", im->what, p.msg);
+	for (i = 0; i < im->njobs; i++) {
+		struct job *j = &im->jobs[i];
+
+		if (j->b->gzip)
+			memcpy(j->b->plain, j->plain, DIGEST_MAX);
+		else
+			j->b->gz = adopt(im, &j->w);
+	}
+	return 0;
+}
+
+/* pass two: layer i as its gzipped blob's descriptor, into ldescs */
 static int
 docker_layer(struct import *im, const json_t *l, size_t i, const json_t *diff,
     json_t *ldescs)
 {
-	const char *lp = json_string_value(l), *mt;
-	struct file *f;
-	struct blob *b;
+	struct blob *b = docker_layer_blob(im, l);
 
-	if (!lp || !(f = find_path(im, lp)))
-		return err_set(EINVAL, "'%s': layer '%s' is not in the archive",
-		    im->what, lp ? lp : "?");
-	b = f->blob;
-	/* docker save writes layers as they were: often plain tar */
-	if (b->in_cache)
-		b->gzip = cached_gzip(im->l, b->digest);
-	mt = b->gzip ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER;
-	if (!b->gzip && (!json_is_string(diff) ||
-	    strcmp(b->digest, json_string_value(diff)) != 0))
+	if (!b)
+		return -1;
+	if (b->gzip && (!json_is_string(diff) ||
+	    strcmp(b->plain, json_string_value(diff)) != 0))
 		return err_set(EINVAL, "'%s': layer '%s' does not match diff_id "
-		    "%zu of its config", im->what, lp, i);
+		    "%zu of its config", im->what, json_string_value(l), i);
+	if (!b->gzip)
+		b = b->gz;	/* the plain bytes are not stored */
 	b->reached = 1;
-	json_array_append_new(ldescs, desc_new(mt, b->digest, b->size));
+	json_array_append_new(ldescs, desc_new(MT_DOCKER_LAYER_GZIP, b->digest,
+	    b->size));
 	return 0;
 }
 
@@ -552,30 +710,32 @@ docker_roots(struct import *im, const json_t *img, const json_t *root,
 	return 0;
 }
 
-/* docker save's manifest.json entry -> a docker v2 schema2 manifest */
+/*
+ * docker save's manifest.json entry -> a docker v2 schema2 manifest, with
+ * the layers gzipped as docker push would (linuxkit-compat D12); the
+ * config, and so the image id, is the tar's.
+ */
 static int
-convert_docker_image(struct import *im, const json_t *img, size_t idx,
-    const char *ref)
+convert_docker_image(struct import *im, const json_t *img,
+    const struct dimage *di, const char *ref)
 {
-	json_t *layers = json_arr(img, "Layers"), *man, *ldescs, *cfg, *diffs;
-	json_t *l, *root;
-	struct blob *cb, *mb;
+	json_t *man, *ldescs, *l, *root;
+	struct blob *mb;
 	struct buf bytes = BUF_INIT;
 	size_t i;
 	int rc = -1;
 
-	if (!(cfg = docker_config(im, img, idx, &cb, &diffs)))
-		return -1;
-	cb->reached = 1;
+	di->cb->reached = 1;
 	man = json_object();
 	json_object_set_new(man, "schemaVersion", json_integer(2));
 	json_object_set_new(man, "mediaType", json_string(MT_DOCKER_MANIFEST));
 	json_object_set_new(man, "config", desc_new(MT_DOCKER_CONFIG,
-	    cb->digest, cb->size));
+	    di->cb->digest, di->cb->size));
 	ldescs = json_array();
 	json_object_set_new(man, "layers", ldescs);
-	json_array_foreach(layers, i, l)
-		if (docker_layer(im, l, i, json_array_get(diffs, i), ldescs) == -1)
+	json_array_foreach(json_arr(img, "Layers"), i, l)
+		if (docker_layer(im, l, i, json_array_get(di->diffs, i),
+		    ldescs) == -1)
 			goto out;
 	json_dump_buf(man, &bytes);
 	if (!(mb = stage_bytes(im, bytes.data, bytes.len)))
@@ -586,17 +746,41 @@ convert_docker_image(struct import *im, const json_t *img, size_t idx,
 	json_decref(root);
 out:
 	json_decref(man);
-	json_decref(cfg);
 	buf_release(&bytes);
+	return rc;
+}
+
+/* check every image and queue its layers' work, run it, then convert */
+static int
+docker_images(struct import *im, const json_t *m, const char *ref)
+{
+	struct dimage *di = xcalloc(json_array_size(m), sizeof(*di));
+	json_t *img;
+	size_t i;
+	int rc = -1;
+
+	json_array_foreach(m, i, img)
+		if (docker_config(im, img, i, &di[i]) == -1 ||
+		    docker_plan(im, img, &di[i]) == -1)
+			goto out;
+	if (run_jobs(im) == -1)
+		goto out;
+	json_array_foreach(m, i, img)
+		if (convert_docker_image(im, img, &di[i], ref) == -1)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < json_array_size(m); i++)
+		json_decref(di[i].cfg);
+	free(di);
 	return rc;
 }
 
 static int
 apply_docker_manifest(struct import *im, const char *ref)
 {
-	json_t *m, *img;
+	json_t *m;
 	char what[4096];
-	size_t i;
 	int rc = 0;
 
 	snprintf(what, sizeof(what), "'%s': manifest.json", im->what);
@@ -609,9 +793,8 @@ apply_docker_manifest(struct import *im, const char *ref)
 	else if (ref && json_array_size(m) != 1)
 		rc = err_set(EINVAL, "'%s' holds %zu images; a name given with "
 		    "--ref needs exactly one", im->what, json_array_size(m));
-	json_array_foreach(m, i, img)
-		if (rc == 0)
-			rc = convert_docker_image(im, img, i, ref);
+	else
+		rc = docker_images(im, m, ref);
 	json_decref(m);
 	return rc;
 }
@@ -685,6 +868,12 @@ import_tar(struct layout *l, int fd, const char *what, const char *ref,
 		rc = publish(&im);
 out:
 	tarx_close(&t);
+	for (i = 0; i < im.njobs; i++) {
+		blob_writer_abort(&im.jobs[i].w);
+		if (im.jobs[i].own_fd)
+			close(im.jobs[i].fd);
+	}
+	free(im.jobs);
 	for (i = 0; i < im.nblobs; i++) {
 		blob_writer_abort(&im.blobs[i]->w);
 		free(im.blobs[i]->walked_mt);
