@@ -4,11 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "desc.h"
 #include "digest.h"
 #include "err.h"
 #include "gzip.h"
 #include "import.h"
-#include "json.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "ref.h"
 #include "tarx.h"
@@ -18,7 +19,7 @@
 /*
  * All the JSON one import may parse: index.json, manifest.json, and every
  * manifest and config, however often they are named. Each document is
- * capped at JSON_MAX_DOC; this caps what a tar naming one 8 MiB document
+ * capped at JSONIO_MAX_DOC; this caps what a tar naming one 8 MiB document
  * a million times could make us parse.
  */
 #define MAX_META	(64u << 20)
@@ -299,11 +300,11 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 	}
 	if (strcmp(e->path, "index.json") == 0) {
 		im->has_index = 1;
-		return tarx_read_all(t, JSON_MAX_DOC, &im->index);
+		return tarx_read_all(t, JSONIO_MAX_DOC, &im->index);
 	}
 	if (strcmp(e->path, "manifest.json") == 0) {
 		im->has_manifest = 1;
-		return tarx_read_all(t, JSON_MAX_DOC, &im->manifest);
+		return tarx_read_all(t, JSONIO_MAX_DOC, &im->manifest);
 	}
 	if (strcmp(e->path, "oci-layout") == 0 ||
 	    strcmp(e->path, "repositories") == 0)
@@ -323,19 +324,19 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 	    kind == 1 ? e->size : -1);
 }
 
-/* the bytes of a staged or cached blob of at most JSON_MAX_DOC */
+/* the bytes of a staged or cached blob of at most JSONIO_MAX_DOC */
 static int
 blob_bytes(struct import *im, struct blob *b, struct buf *out)
 {
 	ssize_t n;
 
-	if (b->size > JSON_MAX_DOC)
+	if (b->size > JSONIO_MAX_DOC)
 		return err_set(EFBIG, "'%s': '%s' is larger than %u bytes",
-		    im->what, b->digest, JSON_MAX_DOC);
+		    im->what, b->digest, JSONIO_MAX_DOC);
 	if (meta_budget(im, b->size) == -1)
 		return -1;
 	if (b->in_cache)
-		return layout_blob_read(im->l, b->digest, JSON_MAX_DOC, out);
+		return layout_blob_read(im->l, b->digest, JSONIO_MAX_DOC, out);
 	buf_reset(out);
 	buf_grow(out, b->size);
 	n = pread(b->w.fd, out->data, b->size, 0);
@@ -438,7 +439,7 @@ apply_oci_index(struct import *im, const char *ref)
 	snprintf(what, sizeof(what), "'%s': index.json", im->what);
 	if (meta_budget(im, im->index.len) == -1)
 		return -1;
-	if (!(index = json_parse(im->index.data, im->index.len, what)))
+	if (!(index = jsonio_parse(im->index.data, im->index.len, what)))
 		return -1;
 	mans = json_object_get(index, "manifests");
 	if (!json_is_object(index) || !json_is_array(mans)) {
@@ -500,8 +501,8 @@ static int
 docker_config(struct import *im, const json_t *img, size_t idx,
     struct dimage *di)
 {
-	const char *cfgpath = json_str(img, "Config");
-	json_t *layers = json_arr(img, "Layers");
+	const char *cfgpath = jsonio_str(img, "Config");
+	json_t *layers = jsonio_arr(img, "Layers");
 	struct file *f;
 
 	if (!cfgpath || !layers)
@@ -512,9 +513,9 @@ docker_config(struct import *im, const json_t *img, size_t idx,
 		    im->what, cfgpath);
 	if (blob_bytes(im, f->blob, &im->scratch) == -1)
 		return -1;
-	if (!(di->cfg = json_parse(im->scratch.data, im->scratch.len, cfgpath)))
+	if (!(di->cfg = jsonio_parse(im->scratch.data, im->scratch.len, cfgpath)))
 		return err_wrap("'%s'", im->what);
-	di->diffs = json_arr(json_obj(di->cfg, "rootfs"), "diff_ids");
+	di->diffs = jsonio_arr(jsonio_obj(di->cfg, "rootfs"), "diff_ids");
 	if (!di->diffs || json_array_size(di->diffs) != json_array_size(layers))
 		return err_set(EINVAL, "'%s': config '%s' lists %zu diff_ids for "
 		    "%zu layers", im->what, cfgpath, json_array_size(di->diffs),
@@ -571,7 +572,7 @@ docker_plan(struct import *im, const json_t *img, const struct dimage *di)
 	struct blob *b;
 	size_t i;
 
-	json_array_foreach(json_arr(img, "Layers"), i, l) {
+	json_array_foreach(jsonio_arr(img, "Layers"), i, l) {
 		if (!(b = docker_layer_blob(im, l)))
 			return -1;
 		if (b->in_cache && !b->queued)
@@ -686,7 +687,7 @@ static int
 docker_roots(struct import *im, const json_t *img, const json_t *root,
     const char *ref)
 {
-	json_t *tags = json_arr(img, "RepoTags"), *t;
+	json_t *tags = jsonio_arr(img, "RepoTags"), *t;
 	char *name;
 	size_t i;
 
@@ -733,11 +734,11 @@ convert_docker_image(struct import *im, const json_t *img,
 	    di->cb->digest, di->cb->size));
 	ldescs = json_array();
 	json_object_set_new(man, "layers", ldescs);
-	json_array_foreach(json_arr(img, "Layers"), i, l)
+	json_array_foreach(jsonio_arr(img, "Layers"), i, l)
 		if (docker_layer(im, l, i, json_array_get(di->diffs, i),
 		    ldescs) == -1)
 			goto out;
-	json_dump_buf(man, &bytes);
+	jsonio_dump(man, &bytes);
 	if (!(mb = stage_bytes(im, bytes.data, bytes.len)))
 		goto out;
 	mb->reached = 1;
@@ -786,7 +787,7 @@ apply_docker_manifest(struct import *im, const char *ref)
 	snprintf(what, sizeof(what), "'%s': manifest.json", im->what);
 	if (meta_budget(im, im->manifest.len) == -1)
 		return -1;
-	if (!(m = json_parse(im->manifest.data, im->manifest.len, what)))
+	if (!(m = jsonio_parse(im->manifest.data, im->manifest.len, what)))
 		return -1;
 	if (!json_is_array(m) || json_array_size(m) == 0)
 		rc = err_set(EINVAL, "%s is not a list of images", what);
