@@ -17,6 +17,7 @@ libssl-dev              # lib/digest (EVP), TLS
 libjansson-dev          # lib/json
 libyaml-dev             # lib/buildyml
 libarchive-dev          # lib/tarx
+zlib1g-dev              # lib/gzip: docker save layers gzipped on import
 libgit2-dev             # lib/gittree
 jq                      # run time: pkg.mk; tests read records with it
 perl                    # prove, the TAP harness
