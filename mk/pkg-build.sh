@@ -277,8 +277,8 @@ run_builder() {	# builder arch workdir planfile ref
 	buildctl)
 		buildctl ${addr:+--addr "$addr"} build \
 		    --frontend dockerfile.v0 \
-		    --local "context=$w/ctx.tar.d" \
-		    --local "dockerfile=$w/ctx.tar.d" \
+		    --local "context=$w/ctx" \
+		    --local "dockerfile=$w/ctx" \
 		    --oci-layout "linuxkit-cache=$(cache_dir)" \
 		    --opt "filename=$df" --opt "platform=linux/$a" "$@" \
 		    ${nonet:+--opt force-network-mode=none} \
@@ -311,6 +311,12 @@ arch_step() {	# dir arch
 		if oci-fetch --cached -q $(cache_opt) -p "linux/$a" "$ref" \
 		    >/dev/null 2>&1; then
 			say "found $ref in local cache, skipping build"
+			return 0
+		fi
+		# built before (DIR.build-ARCH alone) but not yet indexed
+		if oci-fetch --cached -q $(cache_opt) -p "linux/$a" "$ref-$a" \
+		    >/dev/null 2>&1; then
+			say "found $ref-$a in local cache, skipping build"
 			return 0
 		fi
 		if on "${PKG_PULL:-}"; then
