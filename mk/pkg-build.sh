@@ -174,6 +174,25 @@ from_images() {	# dockerfile args-json
 		if (toupper($(i + 1)) == "AS") stage[$(i + 2)] = 1 }' "$1"
 }
 
+# buildah names an image pulled from an oci: layout after the layout's
+# path, which must then be a valid lower-case repository name: the work
+# directory has such a name, and a link to the cache in it
+workdir() {
+	base=${TMPDIR:-/tmp}
+	case $base in *[!a-z0-9/._-]*|*/.*|*//*) base=/tmp ;; esac
+	n=0
+	until mkdir -m 700 "$base/pkgmk-$$-$n" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || die "cannot make a directory in $base"
+	done
+	echo "$base/pkgmk-$$-$n"
+}
+cache_link() {	# workdir
+	[ -L "$1/cache" ] || ln -s "$(cd "$(cache_dir)" && pwd -P)" \
+	    "$1/cache" || return 1
+	echo "$1/cache"
+}
+
 # make each cached FROM image of this platform available to the builder:
 # buildah gets it in its storage (named by id), buildx/buildctl a named
 # oci-layout context on the cache (§8.8); prints builder options
@@ -194,7 +213,7 @@ from_contexts() {	# ctxdir dockerfile argsfile arch builder
 		case $5 in
 		buildah)
 			id=$(buildah pull -q --platform "linux/$4" \
-			    "oci:$(cache_dir):$name") || return 1
+			    "oci:$(cache_link "${1%/*}"):$name") || return 1
 			for k in $(printf '%s\n' "$raw" "$img" | sort -u); do
 				printf '%s\n' --build-context \
 				    "$k=container-image://$id"
@@ -303,7 +322,7 @@ plan_file() {	# dir file
 
 arch_step() {	# dir arch
 	d=$1 a=$2
-	w=$(mktemp -d "${TMPDIR:-/tmp}/pkgmk.XXXXXX") || exit 1
+	w=$(workdir) || exit 1
 	trap 'rm -rf "$w"' EXIT
 	plan_file "$d" "$w/plan"
 	if ! on "${PKG_FORCE:-}"; then
@@ -382,7 +401,7 @@ release_of() {	# dir
 
 push_step() {	# dir [required]
 	d=$1
-	w=$(mktemp -d "${TMPDIR:-/tmp}/pkgmk.XXXXXX") || exit 1
+	w=$(workdir) || exit 1
 	trap 'rm -rf "$w"' EXIT
 	plan_file "$d" "$w/plan"
 	rel=$(release_of "$d") || exit 1

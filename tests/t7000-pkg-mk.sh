@@ -112,7 +112,7 @@ test_expect_success 'app was built after base, from its tag, from the cache' '
 	    tail -1 | cut -d: -f1) &&
 	first_app=$(head -1 app.lines | cut -d: -f1) &&
 	test "$last_base" -lt "$first_app" &&
-	grep "^pull .*oci:$TRASH/cache:$BASE" buildah.calls &&
+	grep "^pull .*oci:/.*/cache:$BASE" buildah.calls &&
 	test "$(layer_file cache "$APP-arm64" arch)" = aarch64 &&
 	test "$(layer_file cache "$APP-amd64" arch)" = x86_64
 '
