@@ -99,51 +99,78 @@ from_lines() {
 
 plan() {
 	check_flags || exit 2
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pkgmk.XXXXXX") || exit 1
+	tmp=$(workdir) || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	pkgtag --json "$@" >"$tmp/plan" || exit 1
-	jq -r '.path + "/" + .dockerfile' "$tmp/plan" >"$tmp/dockerfiles"
-	from_lines $(cat "$tmp/dockerfiles") >"$tmp/froms"
-	# the platforms of each package: PKG_PLATFORMS, else arches - skipped
-	jq -c --arg plats "${PKG_PLATFORMS:-}" \
+	# the platforms of each package: PKG_PLATFORMS, else arches - skipped;
+	# "df FILE" per Dockerfile, "want ARCH REF" per platform to check
+	jq -r --arg plats "${PKG_PLATFORMS:-}" \
 	    --arg skip "${PKG_SKIP_PLATFORMS:-}" '
 	    ($skip | split(" ") | map(select(. != "") | split("/")[1])) as $s
-	    | {ref: .canonical, arches: (if $plats != "" then
-	        $plats | split(" ") | map(select(. != "") | split("/")[1])
-	      else .arches - $s end)}' "$tmp/plan" >"$tmp/plats"
+	    | .canonical as $c
+	    | "df \(.path)/\(.dockerfile)",
+	      ((if $plats != "" then $plats | split(" ") | map(select(. != "")
+	        | split("/")[1]) else .arches - $s end)[] | "want \(.) \($c)")
+	    ' "$tmp/plan" >"$tmp/lines" || exit 1
+	dfs= arches=
+	while read -r k a r; do
+		case $k in
+		df) dfs="$dfs $a" ;;
+		want) echo "$r" >>"$tmp/want.$a"
+		      case " $arches " in *" $a "*) ;; *) arches="$arches $a" ;;
+		      esac ;;
+		esac
+	done <"$tmp/lines"
+	from_lines $dfs >"$tmp/froms"
+	# what the cache has (oci-fetch --cached: no network), one pass per
+	# arch; a JSON string "@ARCH" before each pass's records
 	: >"$tmp/present"
 	if ! on "${PKG_FORCE:-}" && ! on "${PKG_NOBUILD:-}"; then
-		for a in $(jq -r '.arches[]' "$tmp/plats" | sort -u); do
+		for a in $arches; do
+			echo "\"@$a\"" >>"$tmp/present"
 			oci-fetch --cached -q $(cache_opt) -p "linux/$a" \
-			    $(jq -r --arg a "$a" 'select(.arches |
-			    index($a)) | .ref' "$tmp/plats") 2>/dev/null |
-			    jq -c --arg a "$a" 'select(.platform == null)
-			    | [.ref, $a]' >>"$tmp/present"
+			    $(cat "$tmp/want.$a") >>"$tmp/present" 2>/dev/null
 		done
 	fi
-	jq -n -r --rawfile froms "$tmp/froms" \
+	jq -n -r --rawfile froms "$tmp/froms" --rawfile lines "$tmp/lines" \
 	    --arg nobuild "$(on "${PKG_NOBUILD:-}" && echo 1)" \
-	    --slurpfile plan "$tmp/plan" --slurpfile plats "$tmp/plats" \
-	    --slurpfile present "$tmp/present" '
+	    --arg say " ${PKG__SAY:-} " \
+	    --slurpfile plan "$tmp/plan" --slurpfile present "$tmp/present" '
 	    ($froms | split("\n") | map(select(. != "") | split(" "))) as $f
+	    | ($lines | split("\n") | map(select(startswith("want "))
+	        | split(" ") | {a: .[1], r: .[2]})) as $want
+	    | (reduce $present[] as $x ({a: null, p: []};
+	        if ($x | type) == "string" then .a = $x[1:]
+	        elif $x.platform == null then .p += [[$x.ref, .a]]
+	        else . end) | .p) as $have
 	    | $ARGS.positional as $dirs
-	    | [range(0; $dirs | length) | {dir: $dirs[.], p: $plan[0:][.],
-	        arches: $plats[.].arches}] as $pk
+	    | [range(0; $dirs | length) | {dir: $dirs[.], p: $plan[.]}] as $pk
 	    | $pk[] as $x
+	    | [$want[] | select(.r == $x.p.canonical) | .a] as $arches
 	    | ($x.p.path + "/" + $x.p.dockerfile) as $df
 	    | ([$x.p.buildArgs[]] + $x.p.depends.images
 	        + [$f[] | select(.[0] == $df) | .[1]]) as $uses
 	    | [$pk[] | select(.dir != $x.dir) | select(.p.ref as $r
 	        | .p.canonical as $c | $uses | index($r) or index($c))
 	        | .dir] as $deps
-	    | (if $nobuild == "1" then [] else $x.arches - [$present[]
+	    | (if $nobuild == "1" then [] else $arches - [$have[]
 	        | select(.[0] == $x.p.canonical) | .[1]] end) as $todo
-	    | "PKG__REF_\($x.dir) := \($x.p.canonical)@@"
+	    | (if $nobuild != "1" and ($todo | length) == 0 and
+	        ($arches | length) > 0 and ($say | contains(" \($x.dir) "))
+	      then "M found \($x.p.canonical) in local cache, skipping build"
+	      else empty end),
+	      "PKG__REF_\($x.dir) := \($x.p.canonical)@@"
 	      + "PKG__TAG_\($x.dir) := \($x.p.ref)@@"
-	      + "PKG__PLATS_\($x.dir) := \($x.arches | join(" "))@@"
+	      + "PKG__PLATS_\($x.dir) := \($arches | join(" "))@@"
 	      + "PKG__TODO_\($x.dir) := \($todo | join(" "))@@"
 	      + "PKG__DEPS_\($x.dir) := \($deps | join(" "))@@"' \
-	    --args "$@" | tr '\n' ' '
+	    --args "$@" >"$tmp/out" || exit 1
+	while IFS= read -r l; do
+		case $l in
+		'M '*) printf '%s\n' "${l#M }" >&2 ;;
+		*) printf '%s' "$l" ;;
+		esac
+	done <"$tmp/out"
 }
 
 # ---- one package, one platform (§8.3, §8.5) ----

@@ -56,7 +56,13 @@ PKG__PUSHGOALS := pkg-push pkg-release \
 # before any work. One line of make text, " @@ " between assignments.
 ifneq ($(PKG__DIRS),)
 ifneq ($(or $(if $(MAKECMDGOALS),,1),$(filter-out $(PKG__NOPLAN),$(MAKECMDGOALS))),)
-PKG__PLAN := $(shell $(PKG__ENV) PKG__PUSHING=$(if $(filter $(PKG__PUSHGOALS),$(MAKECMDGOALS)),1) \
+# the packages whose "found in local cache" the plan says: all of them
+# for an aggregate goal, else those named
+PKG__SAY := $(if $(or $(if $(MAKECMDGOALS),,1),$(filter pkg-build pkg-push \
+	pkg-release,$(MAKECMDGOALS))),$(PKG__DIRS),$(foreach d,$(PKG__DIRS),\
+	$(if $(filter $(d).build $(d).push $(d).release,$(MAKECMDGOALS)),$(d))))
+PKG__PLAN := $(shell $(PKG__ENV) PKG__SAY='$(strip $(PKG__SAY))' \
+	PKG__PUSHING=$(if $(filter $(PKG__PUSHGOALS),$(MAKECMDGOALS)),1) \
 	$(PKG_SH) plan $(PKG__DIRS))
 ifneq ($(.SHELLSTATUS),0)
 $(error pkg.mk: stopped before any work)
@@ -72,7 +78,7 @@ endif
 
 # DIR.build: the platforms to build (DIR.build-ARCH, after the siblings
 # the package names), then the index of what is cached. With nothing to
-# build it only says so, in one shell.
+# build it has no recipe at all: the plan already said so.
 define PKG__RULES
 $(1).build-%: $(addsuffix .build,$(PKG__DEPS_$(1)))
 	@$(PKG_SH) arch $(1) $$*
@@ -83,8 +89,7 @@ ifneq ($(strip $(PKG__TODO_$(1))),)
 $(1).build: $(addprefix $(1).build-,$(PKG__TODO_$(1)))
 	@$(PKG_SH) index $(1) $(PKG__TODO_$(1))
 else
-$(1).build:
-	@echo 'found $(PKG__REF_$(1)) in local cache, skipping build' >&2
+$(1).build: ;
 endif
 else
 $(1).build:
@@ -109,6 +114,7 @@ endef
 $(foreach d,$(PKG__DIRS),$(eval $(call PKG__RULES,$(d))))
 
 pkg-build: $(addsuffix .build,$(PKG__DIRS))
+	@:
 pkg-push: $(addsuffix .push,$(PKG__DIRS))
 pkg-release: $(addsuffix .release,$(PKG__DIRS))
 pkg-manifest: $(addsuffix .manifest,$(PKG__DIRS))
