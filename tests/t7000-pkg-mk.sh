@@ -205,7 +205,7 @@ test_expect_success 'two machines push one arch each; pkg-manifest joins them' '
 	CACHE=mb mk PKG_PLATFORMS=linux/arm64 pkg/other.push 2>err &&
 	oci-fetch --resolve "$T2-amd64" >/dev/null &&
 	oci-fetch --resolve "$T2-arm64" >/dev/null &&
-	CACHE=mc mk pkg/other.manifest 2>err &&
+	CACHE=mc mk pkg-manifest 2>err &&
 	grep "Pushing index based on all arch-specific images in registry" err &&
 	test "$(reg_platforms "$T2")" = "linux/amd64 linux/arm64"
 '

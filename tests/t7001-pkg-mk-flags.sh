@@ -220,6 +220,18 @@ test_expect_success 'pkg-manifest with no arch tag in the registry: exit 3' '
 	grep "Pushing index based on all arch-specific images" err
 '
 
+test_expect_success 'pkg-release without a release: refused, nothing pushed' '
+	test_expect_code 2 mk PKG_NOBUILD=1 pkg-release 2>err &&
+	grep "set PKG_RELEASE or tag HEAD pkg-vX.Y.Z" err
+'
+
+test_expect_success 'no platform left to build: said, not an error' '
+	rm -f calls/* &&
+	mk PKG_SKIP_PLATFORMS=linux/amd64 pkg/two.build 2>err &&
+	grep "Skipping $REG/t7001/two:.* with no architectures to build" err &&
+	test "$(ncalls)" = 0
+'
+
 test_expect_success 'PKG_BIN names the tools when they are not on PATH' '
 	PATH=$(echo "$PATH" | sed "s,$B/bin:,,") &&
 	! command -v pkg-tag &&
