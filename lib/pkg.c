@@ -19,16 +19,6 @@
 /* a build-arg file is a short list of lines */
 #define ARG_FILE_MAX	(1024 * 1024)
 
-/* keep the message, change errno (ENOENT is reserved for a missing dir) */
-static int
-reclass(int errnum)
-{
-	char m[1024];
-
-	snprintf(m, sizeof(m), "%s", err_msg());
-	return err_set(errnum, "%s", m);
-}
-
 static char *
 abs_clean(const char *p)
 {
@@ -125,7 +115,7 @@ extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
 	}
 	if (gittree_tree_hash(g, rel, p->commit, s->hash) == -1) {
 		free(rel);
-		return reclass(errno == ENOENT ? EINVAL : errno);
+		return err_as(ERR_FAILURE);
 	}
 	free(rel);
 	return 0;
@@ -146,9 +136,11 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 
 	if (!(p->path = abs_clean(dir)))
 		return err_sys(errno, "cannot find the current directory");
-	if (stat(p->path, &st) == -1)
-		return err_sys(errno, "cannot open package directory %s",
-		    p->path);
+	if (stat(p->path, &st) == -1) {
+		err_sys(errno, "cannot open package directory %s", p->path);
+		/* the one "not found" of a package (pkg.h) */
+		return errno == ENOENT ? err_as(ERR_NOTFOUND) : -1;
+	}
 	if (!S_ISDIR(st.st_mode))
 		return err_set(EINVAL, "%s is not a directory", p->path);
 	p->commit = xstrdup(o->hash_commit && *o->hash_commit ?
@@ -165,7 +157,7 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 		p->hash_path = xstrdup(p->path);
 
 	if (buildyml_load(&p->y, p->path, o->build_yml) == -1)
-		return reclass(EINVAL);
+		return err_as(ERR_FAILURE);
 
 	/* org: --org, then LINUXKIT_PKG_ORG, then --dev, then build.yml */
 	if (o->org)
@@ -193,7 +185,7 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 	if (g) {
 		p->in_git = 1;
 		if (gittree_find(gc, p->hash_path, &hg, &hrel) == -1) {
-			reclass(EINVAL);
+			err_as(ERR_FAILURE);
 			goto out;
 		}
 		d = 0;
@@ -240,8 +232,9 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
 	rc = 0;
 out:
-	if (rc == -1 && errno == ENOENT)
-		reclass(EINVAL);
+	/* only a missing package directory is "not found" (pkg.h) */
+	if (rc == -1 && err_kind() == ERR_NOTFOUND)
+		err_as(ERR_FAILURE);
 	buf_release(&s);
 	free(rel);
 	free(hrel);
@@ -407,8 +400,8 @@ expand_arg(struct gitcache *gc, json_t *args, const char *key, const char *v,
 	}
 	err_set(EINVAL, "unknown linuxkit build arg value \"%s\"", v);
 fail:
-	if (errno == ENOENT)
-		reclass(EINVAL);
+	if (err_kind() == ERR_NOTFOUND)
+		err_as(ERR_FAILURE);
 	return -1;
 }
 
@@ -439,7 +432,7 @@ arg_file(struct gitcache *gc, json_t *args, const char *file)
 	int rc = -1;
 
 	if (fs_read_path(file, ARG_FILE_MAX, &b) == -1) {
-		reclass(EINVAL);
+		err_as(ERR_FAILURE);
 		return -1;
 	}
 	anchor = buildyml_clean_path(file);
