@@ -224,7 +224,8 @@ cache_link() {	# workdir
 # buildah gets it in its storage (named by id), buildx/buildctl a named
 # oci-layout context on the cache (§8.8); prints builder options
 from_contexts() {	# ctxdir dockerfile argsfile arch builder
-	from_images "$1/$2" "$(cat "$3")" | while read -r raw img; do
+	from_images "$1/$2" "$(cat "$3")" >"$1.froms" || return 1
+	while read -r raw img; do
 		if ! oci-fetch --cached -q $(cache_opt) -p "linux/$4" "$img" \
 		    >"$1.from" 2>/dev/null; then
 			# buildah builds offline: it needs every base cached
@@ -252,7 +253,7 @@ from_contexts() {	# ctxdir dockerfile argsfile arch builder
 			printf '%s\n' --opt \
 			    "context:$img=oci-layout:linuxkit-cache@$root" ;;
 		esac
-	done
+	done <"$1.froms"
 }
 
 # the builder address for a platform from PKG_BUILDERS (linux/a=ADDR,...)
