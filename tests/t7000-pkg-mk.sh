@@ -25,9 +25,13 @@ PATH=$TRASH/bin:$PATH
 builds () {
 	grep -c '^build ' "$TRASH/buildah.calls"
 }
+# make in the project; its stderr into err and the test's log
 mk () {
+	_rc=0
 	make -C r --no-print-directory PKG_CACHE="$TRASH/${CACHE:-cache}" \
-	    PKG_BUILDER=buildah "$@"
+	    PKG_BUILDER=buildah "$@" 2>"$TRASH/err" || _rc=$?
+	cat "$TRASH/err" >&2
+	return $_rc
 }
 tag_of () {
 	make -s -C r --no-print-directory "pkg/$1.show-tag"
@@ -91,7 +95,7 @@ test_expect_success 'setup: a project of three packages, app on base' '
 BASE=$(cat base.tag) APP=$(cat app.tag) OTHER=$(cat other.tag)
 
 test_expect_success 'make -j4 pkg-build: every package, both arches, in order' '
-	mk -j4 pkg-build 2>err &&
+	mk -j4 pkg-build &&
 	test "$(builds)" = 6 &&
 	for n in "$BASE" "$APP" "$OTHER"; do
 		test -n "$(named cache "$n-amd64")" &&
@@ -125,7 +129,7 @@ test_expect_success 'the build had no network, the labels and args of pkg-tag' '
 
 test_expect_success 'a second make pkg-build makes no builder call at all' '
 	n=$(builds) &&
-	mk pkg-build 2>err &&
+	mk pkg-build &&
 	test "$(builds)" = "$n" &&
 	test "$(grep -c "in local cache, skipping build" err)" = 3 &&
 	python3 "$HELPERS/cachecheck.py" cache --complete
@@ -133,13 +137,13 @@ test_expect_success 'a second make pkg-build makes no builder call at all' '
 
 test_expect_success 'PKG_FORCE=1 rebuilds one package, both arches' '
 	n=$(builds) &&
-	mk PKG_FORCE=1 pkg/other.build 2>err &&
+	mk PKG_FORCE=1 pkg/other.build &&
 	test "$(builds)" = $((n + 2)) &&
 	! grep "checking for" err
 '
 
 test_expect_success 'pkg-push: NAME:TAG and its arch tags in the registry' '
-	mk pkg-push 2>err &&
+	mk pkg-push &&
 	grep "Pushing local $APP as $APP" err &&
 	grep "Build and push complete, not releasing, all done." err &&
 	test "$(reg_platforms "$APP")" = "linux/amd64 linux/arm64" &&
@@ -149,7 +153,7 @@ test_expect_success 'pkg-push: NAME:TAG and its arch tags in the registry' '
 
 test_expect_success 'an image the registry has is not rebuilt, nor pulled' '
 	n=$(builds) &&
-	CACHE=cache2 mk pkg-build 2>err &&
+	CACHE=cache2 mk pkg-build &&
 	test "$(builds)" = "$n" &&
 	grep "$APP arm64 found on registry" err &&
 	test ! -e cache2/index.json || test -z "$(named cache2 "$APP")"
@@ -157,7 +161,7 @@ test_expect_success 'an image the registry has is not rebuilt, nor pulled' '
 
 test_expect_success 'PKG_PULL=1 pulls what the registry has instead' '
 	n=$(builds) &&
-	CACHE=cache3 mk PKG_PULL=1 pkg/other.build 2>err &&
+	CACHE=cache3 mk PKG_PULL=1 pkg/other.build &&
 	test "$(builds)" = "$n" &&
 	grep "$OTHER pulled" err &&
 	oci-fetch --cached -C cache3 -p linux/arm64 "$OTHER" >/dev/null
@@ -166,19 +170,19 @@ test_expect_success 'PKG_PULL=1 pulls what the registry has instead' '
 test_expect_success 'a dirty package is refused on push, nothing pushed' '
 	echo more >r/pkg/other/untracked &&
 	tag_of other >dirty.tag && grep -- "-dirty-" dirty.tag &&
-	test_expect_code 2 mk pkg/other.push 2>err &&
+	test_expect_code 2 mk pkg/other.push &&
 	grep "build complete, refusing to push dirty package" err &&
 	test_expect_code 3 oci-fetch --resolve "$(cat dirty.tag)" &&
 	rm r/pkg/other/untracked
 '
 
 test_expect_success 'PKG_RELEASE releases; a release tag is never overwritten' '
-	mk PKG_RELEASE=v1.0 pkg/other.release 2>err &&
+	mk PKG_RELEASE=v1.0 pkg/other.release &&
 	grep "Build, push and release of \"v1.0\" complete, all done." err &&
 	oci-fetch --resolve "$REG/t7000/other:v1.0" | head -1 >v1 &&
 	oci-fetch --resolve "$REG/t7000/other:v1.0-arm64" >/dev/null &&
 	echo changed >r/pkg/other/hello && git -C r commit -q -am change &&
-	mk PKG_RELEASE=v1.0 pkg/other.push 2>err &&
+	mk PKG_RELEASE=v1.0 pkg/other.push &&
 	test "$(tag_of other)" != "$OTHER" &&
 	oci-fetch --resolve "$REG/t7000/other:v1.0" | head -1 >v1.again &&
 	test_cmp v1 v1.again
@@ -186,14 +190,14 @@ test_expect_success 'PKG_RELEASE releases; a release tag is never overwritten' '
 
 test_expect_success 'a pkg-vX.Y.Z tag at HEAD releases vX.Y.Z on push' '
 	git -C r tag pkg-v2.0 &&
-	mk pkg/base.push 2>err &&
+	mk pkg/base.push &&
 	grep "release of \"v2.0\" complete" err &&
 	test "$(reg_platforms "$REG/t7000/base:v2.0")" = \
 	    "linux/amd64 linux/arm64"
 '
 
 test_expect_success 'PKG_RELEASE without a push stops before any work' '
-	test_expect_code 2 mk PKG_RELEASE=v3 pkg-build 2>err &&
+	test_expect_code 2 mk PKG_RELEASE=v3 pkg-build &&
 	grep "cannot release \"v3\" if not pushing" err
 '
 
@@ -201,11 +205,11 @@ test_expect_success 'PKG_RELEASE without a push stops before any work' '
 test_expect_success 'two machines push one arch each; pkg-manifest joins them' '
 	echo two >r/pkg/other/hello && git -C r commit -q -am two &&
 	T2=$(tag_of other) &&
-	CACHE=ma mk PKG_PLATFORMS=linux/amd64 pkg/other.push 2>err &&
-	CACHE=mb mk PKG_PLATFORMS=linux/arm64 pkg/other.push 2>err &&
+	CACHE=ma mk PKG_PLATFORMS=linux/amd64 pkg/other.push &&
+	CACHE=mb mk PKG_PLATFORMS=linux/arm64 pkg/other.push &&
 	oci-fetch --resolve "$T2-amd64" >/dev/null &&
 	oci-fetch --resolve "$T2-arm64" >/dev/null &&
-	CACHE=mc mk pkg-manifest 2>err &&
+	CACHE=mc mk pkg-manifest &&
 	grep "Pushing index based on all arch-specific images in registry" err &&
 	test "$(reg_platforms "$T2")" = "linux/amd64 linux/arm64"
 '
@@ -214,8 +218,8 @@ test_expect_success 'two machines push one arch each; pkg-manifest joins them' '
 test_expect_success 'the second machine push alone keeps the first arch' '
 	echo three >r/pkg/other/hello && git -C r commit -q -am three &&
 	T3=$(tag_of other) &&
-	CACHE=na mk PKG_PLATFORMS=linux/amd64 pkg/other.push 2>err &&
-	CACHE=nb mk PKG_PLATFORMS=linux/arm64 pkg/other.push 2>err &&
+	CACHE=na mk PKG_PLATFORMS=linux/amd64 pkg/other.push &&
+	CACHE=nb mk PKG_PLATFORMS=linux/arm64 pkg/other.push &&
 	echo "linux/amd64 linux/arm64" >want &&
 	reg_platforms "$T3" >got && test_cmp want got
 '
