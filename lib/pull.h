@@ -18,7 +18,7 @@
 
 #define PULL_MAX_PLATFORMS	32
 
-/* PULL_CACHED: the cache alone answers (§9.5); never a request, ENOENT when absent */
+/* PULL_CACHED: the cache alone answers (§9.5), never the network */
 enum pull_mode { PULL_FETCH, PULL_RESOLVE, PULL_MANIFEST, PULL_CACHED };
 
 struct pull_opts {

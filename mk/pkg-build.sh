@@ -12,9 +12,10 @@
 #   pkg-build.sh show-tag DIR...  the tags
 #
 # Every step is one of the ocikit tools; this file only chooses which and
-# passes what one prints to the next (ARCHITECTURE.md §2 of the design,
-# man/ocikit-pkg.7 here). Settings come from the PKG_* variables that
-# pkg.mk exports. Messages are LinuxKit's, one line each, on stderr.
+# passes what one prints to the next (doc/architecture.md §2 and §7,
+# man/ocikit-pkg.7; the § below are those of doc/linuxkit-compat.md).
+# Settings come from the PKG_* variables that pkg.mk exports. Messages
+# are LinuxKit's, one line each, on stderr.
 set -u
 
 PKG_BIN=${PKG_BIN:-}

@@ -214,7 +214,8 @@ test_expect_success 'two machines push one arch each; pkg-manifest joins them' '
 	test "$(reg_platforms "$T2")" = "linux/amd64 linux/arm64"
 '
 
-# linuxkit-compat §10.2: a push merges with the index the registry holds
+# doc/linuxkit-compat.md §10.2: a push merges with the index the registry
+# holds (oci-put; issue 10)
 test_expect_success 'the second machine push alone keeps the first arch' '
 	echo three >r/pkg/other/hello && git -C r commit -q -am three &&
 	T3=$(tag_of other) &&
