@@ -3,7 +3,7 @@
 #
 #   pkg-build.sh plan DIR...      check the flags, resolve every package,
 #                                 print the plan as make text (one line,
-#                                 " @@ " between assignments)
+#                                 "@@" between assignments)
 #   pkg-build.sh arch DIR ARCH    one platform: cache, registry, or build
 #   pkg-build.sh index DIR ARCH.. the index NAME:TAG of what is now cached
 #   pkg-build.sh push DIR         push NAME:TAG and its arch tags; release
@@ -414,6 +414,8 @@ index_step() {	# dir arch...
 	oci-index-merge -q $(cache_opt) --ref "$ref" --arch-tags \
 	    --arches "$arches" >/dev/null
 	case $? in 0|3) ;; *) die "cannot index '$ref'" ;; esac
+	[ "${PKG__PUSHING:-}" = 1 ] ||
+	    say "Build complete, not pushing, all done."
 }
 
 # the release name: PKG_RELEASE, else a pkg-vX.Y.Z tag at HEAD (§8.2, §10.4)

@@ -50,10 +50,11 @@ PKG__NOPLAN := pkg-show-tag pkg-manifest pkg-help \
 	$(foreach d,$(PKG__DIRS),$(d).show-tag $(d).manifest)
 PKG__PUSHGOALS := pkg-push pkg-release \
 	$(foreach d,$(PKG__DIRS),$(d).push $(d).release)
+export PKG__PUSHING := $(if $(filter $(PKG__PUSHGOALS),$(MAKECMDGOALS)),1)
 
 # The plan: every package resolved (pkg-tag, once for all), the flags
 # checked, and the platforms already cached found (oci-fetch --cached),
-# before any work. One line of make text, " @@ " between assignments.
+# before any work. One line of make text, "@@" between assignments.
 ifneq ($(PKG__DIRS),)
 ifneq ($(or $(if $(MAKECMDGOALS),,1),$(filter-out $(PKG__NOPLAN),$(MAKECMDGOALS))),)
 # the packages whose "found in local cache" the plan says: all of them
@@ -62,8 +63,7 @@ PKG__SAY := $(if $(or $(if $(MAKECMDGOALS),,1),$(filter pkg-build pkg-push \
 	pkg-release,$(MAKECMDGOALS))),$(PKG__DIRS),$(foreach d,$(PKG__DIRS),\
 	$(if $(filter $(d).build $(d).push $(d).release,$(MAKECMDGOALS)),$(d))))
 PKG__PLAN := $(shell $(PKG__ENV) PKG__SAY='$(strip $(PKG__SAY))' \
-	PKG__PUSHING=$(if $(filter $(PKG__PUSHGOALS),$(MAKECMDGOALS)),1) \
-	$(PKG_SH) plan $(PKG__DIRS))
+	PKG__PUSHING=$(PKG__PUSHING) $(PKG_SH) plan $(PKG__DIRS))
 ifneq ($(.SHELLSTATUS),0)
 $(error pkg.mk: stopped before any work)
 endif

@@ -80,7 +80,7 @@ test_expect_success 'setup: a project of three packages, app on base' '
 	    >r/pkg/app/build.yml &&
 	printf "buildArgs:\n  - BASE=@lkt:pkg:../base\n" >>r/pkg/app/build.yml &&
 	printf "%s\n" "ARG BASE" "FROM \${BASE}" \
-	    "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox uname -m >/arch\"]" \
+	    "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox uname -m >/arch; /bin/busybox cat /proc/net/dev >/netdev\"]" \
 	    >r/pkg/app/Dockerfile &&
 	printf "image: other\norg: $REG/t7000\narches: [amd64, arm64]\n" \
 	    >r/pkg/other/build.yml &&
@@ -122,6 +122,8 @@ test_expect_success 'app was built after base, from its tag, from the cache' '
 '
 
 test_expect_success 'the build had no network, the labels and args of pkg-tag' '
+	layer_file cache "$APP-amd64" netdev >netdev &&
+	grep "^ *lo:" netdev && test "$(grep -c ":" netdev)" = 1 &&
 	grep "^build .* --label org.opencontainers.image.revision=" buildah.calls &&
 	grep "^build .* --build-arg PKG_HASH=" buildah.calls &&
 	grep "^build .*--pull=never --isolation chroot" buildah.calls
