@@ -20,7 +20,6 @@ set -u
 
 PKG_BIN=${PKG_BIN:-}
 [ -n "$PKG_BIN" ] && PATH=$PKG_BIN:$PATH
-PKG_ALL_ARCHES='amd64 arm64 riscv64 s390x ppc64le'
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "pkg.mk: $*"; exit 1; }
@@ -303,12 +302,17 @@ run_builder() {	# builder arch workdir planfile ref
 	addr=$(builder_for "$a")
 	old=$IFS; IFS='
 '
+	set -f
 	set -- $(cat "$w/opts")
+	set +f
 	IFS=$old
 	case $b in
 	buildah)
+		# .dockerignore is shipped, never applied: an empty one wins
+		: >"$w/noignore"
 		${nonet:+unshare -n} buildah build -q --pull=never \
 		    --isolation "${BUILDAH_ISOLATION:-chroot}" \
+		    --ignorefile "$w/noignore" \
 		    --platform "linux/$a" -f "$df" ${nocache:+--no-cache} \
 		    --iidfile "$w/iid" "$@" "$w/ctx" >&2 || return 1
 		buildah push -q "$(cat "$w/iid")" "oci-archive:$w/out.tar" \

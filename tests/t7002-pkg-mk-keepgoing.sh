@@ -39,6 +39,7 @@ test_expect_success 'setup: five packages, one failing, one on the failing one' 
 		echo $p >r/pkg/$p/f || return 1
 	done &&
 	printf "FROM scratch\nCOPY no-such-file /x\n" >r/pkg/bad/Dockerfile &&
+	printf "*\n" >r/pkg/p3/.dockerignore &&
 	printf "buildArgs:\n  - B=@lkt:pkg:../bad\n" >>r/pkg/after-bad/build.yml &&
 	printf "ARG B\nFROM \${B}\nCOPY f /f2\n" >r/pkg/after-bad/Dockerfile &&
 	printf "PKGS := \$(wildcard pkg/*)\ninclude $T/../mk/pkg.mk\n" \
@@ -59,6 +60,15 @@ test_expect_success 'make -j4 -k pkg-build: all but bad and after-bad are built'
 	test "$(grep -c "^build " buildah.calls)" = 4 &&
 	! grep "^build .*f-after-bad\|PKG_IMAGE=$REG/t7002/after-bad" buildah.calls &&
 	! grep "$REG/t7002/bad" cache/index.json
+'
+
+test_expect_success '.dockerignore was shipped, not applied (p3)' '
+	grep -- "--ignorefile" buildah.calls &&
+	t=$(make -s -C r pkg/p3.show-tag) &&
+	m=$(named cache "$t-amd64") &&
+	l=$(jq -r ".layers[-1].digest" cache/blobs/sha256/${m#sha256:}) &&
+	tar -tzf cache/blobs/sha256/${l#sha256:} >files &&
+	grep -x "f-p3" files
 '
 
 test_expect_success 'the cache passes the independent check; no temporary left' '
