@@ -184,12 +184,14 @@ test_expect_success 'without PKG_PRECACHE a missing FROM image is left to buildx
 	grep -x -- --no-cache calls/1 && ! grep -x none calls/1
 '
 
-test_expect_success 'PKG_BUILD_ARGS: a build-arg file reaches the builder' '
+test_expect_success 'PKG_BUILD_ARGS and proxy variables reach the builder' '
 	rm -f calls/* &&
 	printf " EXTRA = 42 \nA=2\n" >args &&
-	CACHE=cache-c mk PKG_BUILDER=buildx PKG_BUILD_ARGS="$TRASH/args" \
+	CACHE=cache-c http_proxy=http://proxy.invalid:3128 mk \
+	    PKG_BUILDER=buildx PKG_BUILD_ARGS="$TRASH/args" \
 	    PKG_SKIP_PLATFORMS=linux/arm64 pkg-build 2>err &&
 	grep -x "EXTRA=42" calls/1 && grep -x "A=2" calls/1 &&
+	grep -x "http_proxy=http://proxy.invalid:3128" calls/1 &&
 	! grep -x "A=1" calls/1 && ! grep linux/arm64 calls/*
 '
 
