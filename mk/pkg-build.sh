@@ -282,6 +282,15 @@ plan_opts() {	# argopt argprefix labelopt labelprefix planfile
 }
 
 # one build: the context from pkg-buildctx, the OCI tar into $w/out.tar
+# The context names its entries' bytes as they are on disk (pax
+# hdrcharset=BINARY), which GNU tar extracts right but warns about.
+untar() {	# tarfile dir
+	case $(tar --version 2>/dev/null) in
+	*GNU*) tar --warning=no-unknown-keyword -xf "$1" -C "$2" ;;
+	*) tar -xf "$1" -C "$2" ;;
+	esac
+}
+
 run_builder() {	# builder arch workdir planfile ref
 	b=$1 a=$2 w=$3 pf=$4 ref=$5
 	df=$(jq -r .dockerfile "$pf")
@@ -293,7 +302,7 @@ run_builder() {	# builder arch workdir planfile ref
 	    >"$w/args"
 	pkg-buildctx $(cache_opt) -p "linux/$a" "$(jq -r .path "$pf")" \
 	    >"$w/ctx.tar" || return 1
-	mkdir "$w/ctx" && tar -xf "$w/ctx.tar" -C "$w/ctx" || return 1
+	mkdir "$w/ctx" && untar "$w/ctx.tar" "$w/ctx" || return 1
 	from_contexts "$w/ctx" "$df" "$w/args" "$a" "$b" >>"$w/opts" ||
 	    return 1
 	nonet= nocache=
