@@ -24,8 +24,9 @@ struct pkg_opts {
 	const char	*build_yml;	/* --build-yml; NULL means build.yml */
 	int		 dev;		/* --dev */
 	int		 force_dirty;	/* --force-dirty */
+	const char *const *arg_files;	/* --build-arg-file, NULL-terminated */
 };
-#define PKG_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+#define PKG_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL }
 
 struct pkg_source {
 	char	*src;			/* absolute, clean */
@@ -48,6 +49,7 @@ struct pkg {
 	char			*gopkgversion;	/* NULL outside git */
 	struct pkg_source	*src;
 	size_t			 nsrc;
+	const char *const	*arg_files;	/* borrowed from the options */
 };
 
 /*
@@ -87,7 +89,7 @@ int	pkg_render_tag(const char *tmpl, const char *hash, char **out);
 /*
  * The build args in LinuxKit's order (§6.1-§6.5), as a JSON object whose
  * keys keep that order: build.yml buildArgs with @lkt: values resolved,
- * then SOURCE, REVISION, GOPKGVERSION, PKG_HASH, PKG_IMAGE, then proxy
+ * then the lines of each build-arg file (§6.1 step 2), then SOURCE, REVISION, GOPKGVERSION, PKG_HASH, PKG_IMAGE, then proxy
  * variables from env (a NULL-terminated environ), each only when absent.
  * yml_args (may be NULL) receives the build.yml args alone, resolved.
  */

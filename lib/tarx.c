@@ -1,16 +1,43 @@
 /* lib/tarx.c - safe tar reading over libarchive */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "digest.h"
 #include "err.h"
 #include "fsutil.h"
 #include "tarx.h"
 
 #define BLOCK	(1024 * 1024)	/* fewer, larger blocks: see layout.c */
+#define RING	4		/* blocks read ahead of the hash, at most */
+
+/*
+ * The archive's bytes are read into a ring of buffers that lib/digest.c
+ * knows: libarchive hands out the data of an uncompressed tar in place,
+ * inside the block that was read, so a caller that writes a block and
+ * hashes it with digest_update_async() costs no copy, and the block is
+ * read into again only after the hash thread released it.
+ */
+static la_ssize_t
+ring_read(struct archive *a, void *arg, const void **buf)
+{
+	struct tarx *t = arg;
+	void *b = digest_ring_next(t->ring);
+	ssize_t n;
+
+	while ((n = read(t->fd, b, BLOCK)) == -1 && errno == EINTR)
+		;
+	if (n == -1) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	*buf = b;
+	return n;
+}
 
 int
 tarx_clean_path(const char *name, struct buf *out)
@@ -87,9 +114,13 @@ tarx_open_fd(struct tarx *t, int fd, const char *what)
 		return err_set(ENOMEM, "cannot start reading '%s'", what);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
+	t->fd = fd;
+	t->ring = digest_ring_new(RING, BLOCK);
+	if (archive_read_open(a, t, NULL, ring_read, NULL) != ARCHIVE_OK) {
 		err_set(EINVAL, "'%s': %s", what, archive_error_string(a));
 		archive_read_free(a);
+		digest_ring_free(t->ring);
+		t->ring = NULL;
 		return -1;
 	}
 	t->a = a;
@@ -198,6 +229,7 @@ tarx_close(struct tarx *t)
 {
 	if (t->a)
 		archive_read_free(t->a);
+	digest_ring_free(t->ring);
 	buf_release(&t->path);
 	buf_release(&t->link);
 	*t = (struct tarx)TARX_INIT;
