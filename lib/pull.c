@@ -194,7 +194,8 @@ check_config_platform(struct puller *c, const struct buf *cfg, const char *name,
 		return -1;
 	if (platform_from_json(&have, j) == -1) {
 		json_decref(j);
-		return err_set(EINVAL, "the image config has no platform");
+		/* missing, or a field that is no platform field (../x) */
+		return err_wrap("the image config has no valid platform");
 	}
 	json_decref(j);
 	*platform = platform_to_json(&have);
