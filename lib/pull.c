@@ -755,6 +755,15 @@ puller_run(struct puller *c, enum pull_mode mode, const char *name,
 			err_clear();
 		rc = resolve(c, &p);
 		break;
+	case PULL_CACHED:
+		if (open_cache(c) == -1)
+			break;
+		if (warm(c, &p))
+			rc = 0;
+		else
+			err_set(ENOENT, "not in the cache for the requested "
+			    "platforms");
+		break;
 	case PULL_FETCH:
 		if (open_cache(c) == -1)
 			break;
