@@ -19,6 +19,10 @@ die_init(const char *argv0)
 		progname = (p = strrchr(argv0, '/')) ? p + 1 : argv0;
 }
 
+/* the attribute lets -Wformat-nonliteral (clang) see fmt is checked */
+static void vmsg(const char *, va_list, const char *)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vmsg(const char *fmt, va_list ap, const char *suffix)
 {
