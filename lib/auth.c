@@ -842,14 +842,53 @@ auth_invalidate(struct auth *a)
 		a->tokens[i].expiry = 0;
 }
 
+/* wipe a secret jansson holds before the document is freed */
+static void
+wipe_member(json_t *j, const char *key)
+{
+	json_t *t = json_object_get(j, key);
+
+	if (json_is_string(t))
+		explicit_bzero((char *)json_string_value(t),
+		    json_string_length(t));
+}
+
+int
+auth_token_parse(const char *body, size_t len, char **token, int64_t *life_s)
+{
+	const char *tok;
+	json_t *j, *v;
+	int64_t life;
+
+	*token = NULL;
+	*life_s = 0;
+	if (body == NULL || (j = json_loadb(body, len, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL)
+		return -1;
+	tok = jstr(j, "token");
+	if (tok == NULL || *tok == '\0')
+		tok = jstr(j, "access_token");
+	if (tok != NULL && *tok != '\0') {
+		*token = xstrdup(tok);
+		v = json_object_get(j, "expires_in");
+		life = json_is_integer(v) ? json_integer_value(v) : 60;
+		/* at least a minute; at most a day, so "* 1000" cannot overflow */
+		*life_s = life < 60 ? 60 : life > AUTH_TOKEN_MAX_LIFE ?
+		    AUTH_TOKEN_MAX_LIFE : life;
+	}
+	wipe_member(j, "token");
+	wipe_member(j, "access_token");
+	json_decref(j);
+	return *token != NULL ? 0 : -1;
+}
+
 static int
 fetch_token(struct auth *a, const char *key, const char **value)
 {
 	struct http_req r = HTTP_REQ_INIT;
 	struct buf q = BUF_INIT, form = BUF_INIT;
 	char realm_origin[512], *basic = NULL, *host;
-	const char *tok;
-	json_t *j = NULL, *v;
+	char *tok;
 	int64_t life;
 	size_t i;
 	int rc = -1;
@@ -958,38 +997,19 @@ reply:
 		err_set(EIO, "token service '%s' answered %ld", host, r.status);
 		goto out;
 	}
-	j = json_loadb(r.body.data ? r.body.data : "", r.body.len,
-	    JSON_REJECT_DUPLICATES, NULL);
-	tok = j ? jstr(j, "token") : NULL;
-	if (tok == NULL || *tok == '\0')
-		tok = j ? jstr(j, "access_token") : NULL;
-	if (tok == NULL || *tok == '\0') {
+	if (auth_token_parse(r.body.data, r.body.len, &tok, &life) == -1) {
 		err_set(EIO, "token service '%s' gave no token", host);
 		goto out;
 	}
-	v = json_object_get(j, "expires_in");
-	life = json_is_integer(v) ? json_integer_value(v) : 60;
-	if (life < 60)
-		life = 60;
 	a->tokens = xrealloc(a->tokens, (a->n_tokens + 1) * sizeof(*a->tokens));
 	a->tokens[a->n_tokens].scopes = xstrdup(key);
 	a->tokens[a->n_tokens].value = xasprintf("Bearer %s", tok);
 	a->tokens[a->n_tokens].expiry = now_ms() + life * 1000;
+	zfree(tok);
 	*value = a->tokens[a->n_tokens++].value;
 	a->fresh = 1;
 	rc = 0;
 out:
-	if (j != NULL) {
-		json_t *t;
-
-		if (json_is_string(t = json_object_get(j, "token")))
-			explicit_bzero((char *)json_string_value(t),
-			    strlen(json_string_value(t)));
-		if (json_is_string(t = json_object_get(j, "access_token")))
-			explicit_bzero((char *)json_string_value(t),
-			    strlen(json_string_value(t)));
-		json_decref(j);
-	}
 	if (r.body.data != NULL)
 		explicit_bzero(r.body.data, r.body.len);
 	r.auth = NULL;

@@ -79,6 +79,19 @@ int	auth_helper_get(const char *helper, const char *key,
 /* standard base64 of "user:password" entries; -1 on malformed input */
 int	auth_decode_basic(const char *b64, struct auth_cred *c);
 
+/* ---- token service replies ---- */
+
+#define AUTH_TOKEN_MAX_LIFE	86400	/* seconds a token is trusted at most */
+
+/*
+ * A token service's JSON reply: "token" (or "access_token") and
+ * "expires_in" seconds. 0 with *token (caller frees, wiping it) and
+ * *life_s clamped to [60, AUTH_TOKEN_MAX_LIFE]; -1 when it holds no token.
+ * The copies of the token jansson made are wiped.
+ */
+int	auth_token_parse(const char *body, size_t len, char **token,
+	    int64_t *life_s);
+
 /* ---- per-registry state ---- */
 
 enum auth_scheme { AUTH_NONE, AUTH_BEARER, AUTH_BASIC };

@@ -1,0 +1,101 @@
+/* tests/fuzz/cache.c - import into a throw-away cache; tars made in memory */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "cache.h"
+#include "digest.h"
+#include "err.h"
+#include "fuzz.h"
+#include "import.h"
+#include "json.h"
+#include "layout.h"
+#include "tarx.h"
+
+int
+fuzz_import(int fd)
+{
+	char dir[4200];
+	struct layout l = LAYOUT_INIT;
+	struct import_result res;
+	size_t i;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/cache", fuzz_tmpdir());
+	if (layout_open(&l, dir, LAYOUT_CREATE) == -1) {
+		fprintf(stderr, "fuzz: %s\n", err_msg());
+		abort();
+	}
+	if ((rc = import_tar(&l, fd, "fuzz.tar", NULL, &res)) == 0) {
+		for (i = 0; i < res.nroots; i++) {
+			json_t *d = res.roots[i].desc;
+
+			/* every root is a checked descriptor of a cached blob */
+			if (desc_check(d, "root") == -1 ||
+			    !layout_blob_has(&l, desc_digest(d), desc_size(d)))
+				abort();
+		}
+		import_result_release(&res);
+	} else if (res.nroots || res.roots) {
+		abort();
+	}
+	layout_close(&l);
+	fuzz_rm_rf(dir);
+	return rc;
+}
+
+static void
+ar_check(struct archive *a, int r)
+{
+	if (r != ARCHIVE_OK) {
+		fprintf(stderr, "fuzz: libarchive: %s\n",
+		    archive_error_string(a));
+		abort();
+	}
+}
+
+struct archive *
+fuzz_tar_begin(int *fd)
+{
+	struct archive *a = archive_write_new();
+
+	*fd = fuzz_fd_of(NULL, 0);
+	ar_check(a, archive_write_set_format_pax_restricted(a));
+	ar_check(a, archive_write_open_fd(a, *fd));
+	return a;
+}
+
+void
+fuzz_tar_add(struct archive *a, const char *name, const void *p, size_t n)
+{
+	if (tarx_write_entry(a, name, 0, n) == -1)
+		abort();
+	if (n && archive_write_data(a, p, n) != (la_ssize_t)n)
+		ar_check(a, ARCHIVE_FATAL);
+}
+
+void
+fuzz_tar_symlink(struct archive *a, const char *name, const char *target)
+{
+	struct archive_entry *e = archive_entry_new();
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFLNK);
+	archive_entry_set_perm(e, 0777);
+	archive_entry_set_symlink(e, target);
+	ar_check(a, archive_write_header(a, e));
+	archive_entry_free(e);
+}
+
+void
+fuzz_tar_end(struct archive *a, int fd)
+{
+	ar_check(a, archive_write_close(a));
+	archive_write_free(a);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+}
