@@ -29,6 +29,8 @@ openssl                 # tests: CA and certificates; bench: openssl dgst
 apache2-utils           # tests: htpasswd for basic auth
 zstd                    # tests: zstd-compressed tars
 time                    # bench: peak RSS through /usr/bin/time
+clang                   # make fuzz, check-fuzz: compiles the harnesses
+libclang-rt-14-dev      # make fuzz: libFuzzer, ASan, UBSan runtimes (clang 14)
 '
 
 list() { printf '%s\n' "$PACKAGES" | sed 's/#.*//; s/[[:space:]]//g; /^$/d'; }

@@ -16,7 +16,7 @@ $(B)/tests/t-%: $(B)/tests/unit/t-%.o $(B)/tests/unit/tap.o $(LIB)
 # clone to green with `make check` alone.
 check:
 	@sh mk/deps.sh --auto
-	@$(MAKE) --no-print-directory check-man check-unit check-shell
+	@$(MAKE) --no-print-directory check-man check-unit check-shell check-fuzz
 
 check-unit: $(UNIT)
 	$(PROVE) $(PROVE_FLAGS) $(UNIT)

@@ -26,6 +26,7 @@ help:
 	@echo '  check-unit     only the C unit tests'
 	@echo '  check-shell    only the shell tests; T=tests/t6000-oci-import.sh runs one'
 	@echo '  check-man      lint the man pages with mandoc'
+	@echo '  fuzz           libFuzzer harnesses (clang), FUZZ_SECONDS=60 each; T=ref,tar'
 	@echo '  bench          time the tools against their peers (not a test)'
 	@echo '  install        install tools, man pages, pkg.mk and ocikit.pc'
 	@echo '  uninstall      remove what install installed'
