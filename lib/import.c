@@ -471,6 +471,21 @@ apply_docker_manifest(struct import *im, const char *ref)
 	return rc;
 }
 
+/*
+ * Is the content of s published through an earlier file? Only a reached
+ * one counts: an unnamed copy of the same bytes is never published.
+ */
+static int
+reached_before(struct import *im, const struct staged *s)
+{
+	const struct staged *f;
+
+	for (f = im->files; f < s; f++)
+		if (f->reached && strcmp(f->digest, s->digest) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 publish(struct import *im)
 {
@@ -489,7 +504,7 @@ publish(struct import *im)
 			r->present++;
 			continue;
 		}
-		if (find_digest(im, s->digest) != s) {
+		if (reached_before(im, s)) {
 			blob_writer_abort(&s->w);	/* a second copy */
 			continue;
 		}

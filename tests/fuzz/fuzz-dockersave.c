@@ -2,9 +2,9 @@
  *
  * The input is manifest.json, put into a docker save tarball with fixed
  * files: a config (<hex>.json) whose diff_ids name a plain layer
- * (<hex>/layer.tar), a gzip'd layer, and a symbolic link to the plain
- * layer as docker save writes for a shared one. The first byte chooses
- * which of them the tar holds. OCIKIT_FUZZ_PRINT prints their paths and
+ * (<hex>/layer.tar), a gzip'd layer, a symbolic link to the plain layer
+ * as docker save writes for a shared one, and a copy of the plain layer
+ * under another name. The first byte chooses which of them the tar holds. OCIKIT_FUZZ_PRINT prints their paths and
  * exits (tests/fuzz/mkcorpus.sh).
  */
 #include <stdio.h>
@@ -59,6 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_fd_mark();
 	flags = ~data[0];	/* 0x00: everything */
 	a = fuzz_tar_begin(&fd);
+	if (!(flags & 0x80))	/* the plain layer's bytes twice, unnamed first */
+		fuzz_tar_add(a, "copy/layer.tar", plain, sizeof(plain) - 1);
 	if (flags & 1)
 		fuzz_tar_add(a, cfgpath, config, strlen(config));
 	if (flags & 2)

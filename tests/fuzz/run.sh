@@ -5,7 +5,8 @@
 #
 # DIR holds the harnesses (DIR/fuzz-NAME, built by `make fuzz`). Each runs
 # for SECONDS on DIR/corpus/NAME (new inputs go there) and the committed
-# seeds tests/fuzz/corpus/NAME, with tests/fuzz/NAME.dict when present.
+# seeds tests/fuzz/corpus/NAME, with tests/fuzz/NAME.dict (json.dict for
+# the JSON parsers) when present.
 # A crash, leak, timeout (FUZZ_TIMEOUT seconds for one input) or OOM
 # fails the run; the input is kept in DIR/artifacts/ and the log's tail
 # shown. Prints one line per harness: executions, speed and coverage.
@@ -43,7 +44,11 @@ for n in "$@"; do
 	set -- -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" \
 	    -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -print_final_stats=1 \
 	    -artifact_prefix="$dir/artifacts/$n-"
-	[ -f "$here/$n.dict" ] && set -- "$@" -dict="$here/$n.dict"
+	case $n in
+	manifest|config|records|auth-token|import-index|dockersave)
+		set -- "$@" -dict="$here/json.dict" ;;
+	*)	[ -f "$here/$n.dict" ] && set -- "$@" -dict="$here/$n.dict" ;;
+	esac
 	# build.yml: linear cost in the input is the library's promise;
 	# until its alias expansion is capped (issue 10 item 8), stay small
 	case $n in

@@ -186,6 +186,36 @@ main(void)
 	close(fd);
 	import_result_release(&r);
 
+	/*
+	 * The layer's bytes twice, an unnamed copy first (found by
+	 * tests/fuzz/fuzz-dockersave): the named copy is still stored.
+	 */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/blobs/sha256/*", dir);
+	if (system(cmd) != 0)
+		return 1;
+	begin();
+	{
+		static const char *mj = "[{\"Config\":\"c.json\",\"RepoTags\":"
+		    "[\"d:2\"],\"Layers\":[\"l/layer.tar\"]}]";
+		char cfg[512], ld[DIGEST_MAX];
+
+		add("copy/layer.tar", "shared layer bytes", 18);
+		add("manifest.json", mj, strlen(mj));
+		add("l/layer.tar", "shared layer bytes", 18);
+		digest_buf(DIGEST_SHA256, "shared layer bytes", 18, ld);
+		snprintf(cfg, sizeof(cfg), "{\"rootfs\":{\"type\":\"layers\","
+		    "\"diff_ids\":[\"%s\"]}}", ld);
+		add("c.json", cfg, strlen(cfg));
+		fd = finish();
+		ok(import_tar(&l, fd, "dup.tar", NULL, &r) == 0 &&
+		    r.stored == 3 && nfiles(blobs) == 3 &&
+		    layout_blob_has(&l, ld, 18) == 1,
+		    "docker save: a layer held twice, unnamed copy first, is "
+		    "stored (%s)", err_msg());
+		close(fd);
+		import_result_release(&r);
+	}
+
 	layout_close(&l);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
