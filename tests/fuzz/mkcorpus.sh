@@ -62,6 +62,15 @@ lines auth-token <<'EOF'
 {"token":1}
 []
 EOF
+printf '120' | seed http-headers retry-delta
+printf 'Wed, 21 Oct 2015 07:28:00 GMT\nWed, 21 Oct 2015 07:27:00 GMT' |
+    seed http-headers retry-date
+printf '99999999999999999999' | seed http-headers retry-huge
+printf '</v2/a/b/tags/list?n=10&last=x>; rel="next"' | seed http-headers link
+printf 'https://auth.example/token?x=1' | seed http-headers location-abs
+printf '//other.example/x' | seed http-headers location-netpath
+printf '../../blobs/sha256:abc\nx\nhttp://[::1]:5000/v2/' |
+    seed http-headers location-rel
 
 # ---- images from the generator: manifests, indexes, configs, tars ----
 python3 "$helpers/ocitest.py" gen "$tmp/oci" app:1 --single --layers 1 \
