@@ -3,14 +3,15 @@
 # clang, libFuzzer, ASan and UBSan into $(B)/fuzz/ (a make of its own, with
 # B=$(B)/fuzz, so the normal build is untouched) and runs each harness for
 # FUZZ_SECONDS on a copy of its seed corpus tests/fuzz/corpus/NAME/; any
-# crash, leak, timeout or OOM fails it. T=ref,tar runs only those.
+# crash, leak, timeout or OOM fails it. T=ref,tar runs only those;
+# FUZZ_JOBS=2 runs two at a time.
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
 FUZZ_NAMES     = $(sort $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c)))
 FUZZ_SAN       = -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_COMMON    = tests/fuzz/fuzz.c tests/fuzz/cache.c
-# a few seconds each inside `make check`
+# a few seconds each inside `make check`, $(JOBS) at a time
 CHECK_FUZZ_SECONDS ?= 3
 
 # Can $(FUZZ_CC) link a libFuzzer harness with the sanitizers? (Debian:
@@ -42,8 +43,8 @@ fuzz: fuzz-build
 # to get clang when it is missing (the rest of the check still runs)
 check-fuzz:
 	@if $(FUZZ_PROBE); then \
-	    $(MAKE) --no-print-directory fuzz WERROR='$(WERROR)' \
-	        FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) T=; \
+	    FUZZ_JOBS=$(JOBS) $(MAKE) --no-print-directory fuzz \
+	        WERROR='$(WERROR)' FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) T=; \
 	else \
 	    echo "check-fuzz: SKIPPED: '$(FUZZ_CC)' with libFuzzer not found;" \
 	        "install clang and libclang-rt-14-dev (sh mk/deps.sh) to fuzz"; \
