@@ -5,8 +5,8 @@
 #
 # DIR holds the harnesses (DIR/fuzz-NAME, built by `make fuzz`). Each runs
 # for SECONDS on DIR/corpus/NAME (new inputs go there) and the committed
-# seeds tests/fuzz/corpus/NAME, with tests/fuzz/NAME.dict (json.dict for
-# the JSON parsers) when present. A crash, leak, timeout (FUZZ_TIMEOUT
+# seeds tests/fuzz/corpus/NAME (or FUZZ_SEEDS/NAME), with
+# tests/fuzz/NAME.dict (json.dict for the JSON parsers) when present. A crash, leak, timeout (FUZZ_TIMEOUT
 # seconds for one input) or OOM (FUZZ_RSS_MB) fails the run; the input is
 # kept in DIR/artifacts/ and the log's tail shown. FUZZ_JOBS harnesses run
 # at a time (default 1). Prints one line per harness, in the order given:
@@ -17,12 +17,15 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 jobs=${FUZZ_JOBS:-1}
 
-# scratch files of the harnesses: memory-backed when possible, own dir
-if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	TMPDIR=$(mktemp -d /dev/shm/ocikit-fuzz.XXXXXX)
-else
-	mkdir -p "$dir/tmp" && TMPDIR=$(mktemp -d "$dir/tmp/run.XXXXXX")
-fi || exit 1
+# scratch files of the harnesses, removed at the end: under FUZZ_SCRATCH,
+# else memory-backed when possible
+scratch=${FUZZ_SCRATCH:-}
+if [ -z "$scratch" ]; then
+	scratch=$dir/tmp
+	[ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
+fi
+mkdir -p "$scratch" && TMPDIR=$(mktemp -d "$scratch/ocikit-fuzz.XXXXXX") ||
+    exit 1
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 trap 'exit 130' INT TERM
@@ -34,7 +37,8 @@ mkdir -p "$dir/artifacts" "$dir/logs" || exit 1
 
 # run harness $1; its report goes to $TMPDIR/$1.out, failure to .failed
 one() {
-	n=$1 bin=$dir/fuzz-$1 seeds=$here/corpus/$1 log=$dir/logs/$1.log
+	n=$1 bin=$dir/fuzz-$1 seeds=${FUZZ_SEEDS:-$here/corpus}/$1
+	log=$dir/logs/$1.log
 	out=$TMPDIR/$1.out
 	if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
 		echo "fuzz-$n: no harness or no seeds ($bin, $seeds)" >"$out"
