@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tarx t;
 	struct tarx_entry e;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, clean = BUF_INIT;
 	const void *p;
 	size_t total = 0, n = 0;
 	ssize_t r;
@@ -26,8 +26,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tarx_open_fd(&t, fd, "fuzz") == 0) {
 		while (total < MAX_OUT && n++ < MAX_ENTRIES &&
 		    tarx_next(&t, &e) == 1) {
-			if (!e.path || !*e.path || e.path[0] == '/' ||
-			    (e.type == TARX_LINK && (!e.link || !*e.link)))
+			/* names come out clean: cleaning them changes nothing */
+			if (!e.path || tarx_clean_path(e.path, &clean) == -1 ||
+			    strcmp(clean.data, e.path) != 0)
+				abort();
+			if (e.type == TARX_LINK && (!e.link ||
+			    tarx_clean_path(e.link, &clean) == -1 ||
+			    strcmp(clean.data, e.link) != 0))
 				abort();
 			if (e.type == TARX_LINK)
 				continue;
@@ -46,6 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tarx_close(&t);
 	}
 	buf_release(&b);
+	buf_release(&clean);
 	close(fd);
 	fuzz_fd_check();
 	return 0;
