@@ -97,6 +97,7 @@ jq -c '.manifests[]' "$tmp/oci/index.json" | seed records fixture-index
 printf '{"ref":"a:1","mediaType":"m","digest":"sha256:%064d","size":1,"platform":{"os":"linux","architecture":"arm64"}}\r\n\n{}\n[1]\n' 0 |
     seed records hand-1
 printf '{"a":1}\n{"a":1,"a":2}\n' | seed records dup-key
+printf '{"ref":1,"a":2}\n{"ref":"x","b":[1,{"c":null}]}\n' | seed records ref-types
 
 # the tar harnesses: an OCI layout, skopeo's docker save, hostile variants
 python3 "$helpers/ocitest.py" gen "$tmp/small" s:1 --single --layers 1 \
