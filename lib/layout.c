@@ -10,9 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "desc.h"
 #include "err.h"
 #include "fsutil.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 
@@ -475,7 +476,7 @@ store_index(struct layout *l, json_t *index)
 	struct buf b = BUF_INIT;
 	int rc;
 
-	json_dump_buf(index, &b);
+	jsonio_dump(index, &b);
 	buf_add(&b, "\n", 1);
 	rc = replace_file(l, "index.json", b.data, b.len);
 	buf_release(&b);
@@ -606,7 +607,7 @@ reaches(struct layout *l, const json_t *desc, const char *digest, int depth,
 	if (depth > 8 || manifest_kind(desc_media_type(desc)) != MT_KIND_INDEX)
 		return 0;
 	/* an index we cannot read might reach it: keep the blob */
-	if (layout_blob_read(l, d, JSON_MAX_DOC, scratch) == -1 ||
+	if (layout_blob_read(l, d, JSONIO_MAX_DOC, scratch) == -1 ||
 	    manifest_parse(&m, scratch->data, scratch->len, NULL,
 	    desc_media_type(desc), d) == -1)
 		return 1;

@@ -12,7 +12,8 @@
 #include "err.h"
 #include "fuzz.h"
 #include "import.h"
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "tarx.h"
@@ -34,7 +35,7 @@ reached(struct layout *l, const json_t *d, int depth)
 	if (manifest_kind(desc_media_type(d)) != MT_KIND_INDEX &&
 	    manifest_kind(desc_media_type(d)) != MT_KIND_MANIFEST)
 		return;
-	if (layout_blob_read(l, desc_digest(d), JSON_MAX_DOC, &b) == -1 ||
+	if (layout_blob_read(l, desc_digest(d), JSONIO_MAX_DOC, &b) == -1 ||
 	    manifest_parse(&m, b.data, b.len, NULL, desc_media_type(d),
 	    "imported") == -1) {
 		fprintf(stderr, "fuzz: imported: %s\n", err_msg());

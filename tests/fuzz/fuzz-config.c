@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 #include "platform.h"
 
 int
@@ -14,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char s[128];
 	json_t *j, *again;
 
-	if (!(j = json_parse(data, size, "fuzz")))
+	if (!(j = jsonio_parse(data, size, "fuzz")))
 		return 0;
 	/* an image config names its platform at the top level */
 	if (platform_from_json(&p, j) == 0) {
@@ -27,10 +28,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)platform_is_real(json_object_get(j, "platform"));
 	(void)desc_check(j, "fuzz");
 	(void)desc_annotation(j, "org.opencontainers.image.ref.name");
-	(void)json_arr(json_obj(j, "rootfs"), "diff_ids");
+	(void)jsonio_arr(jsonio_obj(j, "rootfs"), "diff_ids");
 	/* what the tools write out parses back */
-	json_dump_buf(j, &out);
-	if (!(again = json_parse(out.data, out.len, "dump")))
+	jsonio_dump(j, &out);
+	if (!(again = jsonio_parse(out.data, out.len, "dump")))
 		abort();
 	json_decref(again);
 	buf_release(&out);

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "multiarch.h"
 

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "json.h"
+#include "record.h"
+#include "desc.h"
 
 /* what record_write() writes, record_read() reads back the same */
 static void
