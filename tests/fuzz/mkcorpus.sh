@@ -119,6 +119,11 @@ for k in symlink-up hardlink-out device fifo dotdot absolute; do
 	python3 "$helpers/badtar.py" "$k" "$tmp/small" "$tmp/$k.tar"
 	seed tar "bad-$k" <"$tmp/$k.tar"
 done
+printf 'fa\nd./\nfb/c\nlb/d\t../a\nhe\tb/c\n' | seed tar-names links
+printf 'f./x//y/.\nlz\t./x/y\nly\t/etc/passwd\nlw\t../../x\n' | seed tar-names odd
+printf 'dblobs/sha256/\nlblobs/sha256/aa\tbb\nfblobs/sha256/bb\npfifo\nh../up\ta\n' |
+    seed tar-names blobs
+printf 'la/b\t../../..\nlx\tx\nha\ta\n' | seed tar-names climb
 
 # ---- the structured import harnesses, from their fixed blobs ----
 OCIKIT_FUZZ_PRINT=1 "$dir/fuzz-import-index" >"$tmp/descs"
