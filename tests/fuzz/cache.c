@@ -1,4 +1,7 @@
 /* tests/fuzz/cache.c - import into a throw-away cache; tars made in memory */
+#include <sys/resource.h>
+
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,27 @@ reached(struct layout *l, const json_t *d, int depth)
 	buf_release(&b);
 }
 
+/*
+ * The import has no cap of its own on a blob's size (layers are large),
+ * and a small compressed input can expand a thousandfold: a file size
+ * limit makes a write past it fail with EFBIG instead of filling the
+ * scratch directory (memory, under /dev/shm).
+ */
+#define MAX_FILE	(256u << 20)
+
+static void
+limit_files(void)
+{
+	static int done;
+	struct rlimit rl = { MAX_FILE, MAX_FILE };
+
+	if (done++)
+		return;
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+		abort();
+}
+
 int
 fuzz_import(int fd)
 {
@@ -58,6 +82,7 @@ fuzz_import(int fd)
 	size_t i;
 	int rc;
 
+	limit_files();
 	snprintf(dir, sizeof(dir), "%s/cache", fuzz_tmpdir());
 	if (layout_open(&l, dir, LAYOUT_CREATE) == -1) {
 		fprintf(stderr, "fuzz: %s\n", err_msg());
