@@ -217,6 +217,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
     size_t n, int fd)
 {
 	struct archive *a = archive_write_new();
+	struct tarx_out o;
 	struct buf b = BUF_INIT, out = BUF_INIT;
 	json_t *top = json_array(), *names = json_object(), *m = NULL;
 	json_t *layers, *e, *rec, *cfg, *lay;
@@ -226,7 +227,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    tarx_write_open_fd(a, &o, fd, "docker save tarball") == -1) {
 		ar_fail(a, "docker save tarball");
 		goto out;
 	}
@@ -284,8 +285,9 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 	rc = 0;
 out:
 	if (rc == -1)
-		archive_write_fail(a);
-	archive_write_free(a);
+		tarx_write_abandon(a, &o);
+	else
+		archive_write_free(a);
 	json_decref(m);
 	json_decref(top);
 	json_decref(names);

@@ -105,6 +105,7 @@ static int
 write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 {
 	struct archive *a = archive_write_new();
+	struct tarx_out o;
 	struct manifest m = MANIFEST_INIT;
 	struct buf b = BUF_INIT, layout_file = BUF_INIT;
 	json_t *kids = NULL, *e;
@@ -119,7 +120,7 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	kids = manifest_children(&m);
 	buf_adds(&layout_file, "{\"imageLayoutVersion\":\"1.0.0\"}");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    tarx_write_open_fd(a, &o, fd, "(output)") == -1) {
 		ar_fail(a, "(output)");
 		goto out;
 	}
@@ -142,8 +143,9 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	rc = 0;
 out:
 	if (rc == -1)
-		archive_write_fail(a);
-	archive_write_free(a);
+		tarx_write_abandon(a, &o);
+	else
+		archive_write_free(a);
 	json_decref(kids);
 	manifest_release(&m);
 	buf_release(&b);

@@ -1,4 +1,6 @@
 /* lib/tarx.c - safe tar reading over libarchive */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -6,6 +8,7 @@
 #include <archive_entry.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "tarx.h"
 
 #define BLOCK	(1024 * 1024)	/* fewer, larger blocks: see layout.c */
@@ -219,4 +222,52 @@ tarx_write_entry(struct archive *a, const char *name, int dir, int64_t size)
 		    archive_error_string(a) ? archive_error_string(a) : "error");
 	archive_entry_free(e);
 	return rc;
+}
+
+static la_ssize_t
+out_write(struct archive *a, void *arg, const void *p, size_t n)
+{
+	struct tarx_out *o = arg;
+
+	if (o->abandoned)
+		return n;	/* a failed stream gets no end blocks */
+	if (fs_write_all(o->fd, p, n) == -1) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	return n;
+}
+
+int
+tarx_write_open_fd(struct archive *a, struct tarx_out *o, int fd,
+    const char *what)
+{
+	struct stat st;
+
+	o->fd = fd;
+	o->abandoned = 0;
+	if (fstat(fd, &st) == -1)
+		return err_sys(errno, "cannot write '%s'", what);
+	/*
+	 * As archive_write_open_fd() pads: devices, pipes and stdout get
+	 * whole blocks, files do not.
+	 */
+	if (archive_write_get_bytes_in_last_block(a) < 0)
+		archive_write_set_bytes_in_last_block(a, S_ISCHR(st.st_mode) ||
+		    S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) || fd == 1 ?
+		    0 : 1);
+	if (archive_write_open2(a, o, NULL, out_write, NULL, NULL) !=
+	    ARCHIVE_OK)
+		return err_set(EIO, "cannot write '%s': %s", what,
+		    archive_error_string(a) ? archive_error_string(a) :
+		    "error");
+	return 0;
+}
+
+void
+tarx_write_abandon(struct archive *a, struct tarx_out *o)
+{
+	o->abandoned = 1;
+	archive_write_close(a);
+	archive_write_free(a);
 }

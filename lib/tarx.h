@@ -54,6 +54,25 @@ int	tarx_write_entry(struct archive *a, const char *name, int dir,
 	    int64_t size);
 
 /*
+ * A tar written to a file descriptor that a failure can abandon. With
+ * archive_write_open_fd() the choice is bad either way: closing writes
+ * the end blocks after a half-written stream (a reader takes it for a
+ * whole one), and archive_write_fail() then archive_write_free() leaks
+ * libarchive's output buffers. tarx_write_abandon() closes with nothing
+ * more reaching fd, so neither happens. The final block is padded as
+ * archive_write_open_fd() pads it, so the bytes are the same.
+ */
+struct tarx_out {
+	int	fd;
+	int	abandoned;
+};
+/* open a (format already set) on fd; -1 with a message naming what */
+int	tarx_write_open_fd(struct archive *a, struct tarx_out *o, int fd,
+	    const char *what);
+/* end a without end blocks and free it (after a failure) */
+void	tarx_write_abandon(struct archive *a, struct tarx_out *o);
+
+/*
  * Normalise an archive-relative name into out: "./a//b/." becomes "a/b".
  * -1 when it is empty, absolute or climbs out with "..".
  */
