@@ -148,6 +148,50 @@ fuzz_tar_symlink(struct archive *a, const char *name, const char *target)
 	archive_entry_free(e);
 }
 
+int
+fuzz_tar_line(struct archive *a, char *line)
+{
+	struct archive_entry *e;
+	char type = *line, *target;
+	int r;
+
+	if (!*line++)
+		return 0;
+	if ((target = strchr(line, '\t')))
+		*target++ = '\0';
+	if (!*line)
+		return 0;
+	e = archive_entry_new();
+	archive_entry_set_pathname(e, line);
+	archive_entry_set_perm(e, 0644);
+	switch (type) {
+	case 'd':
+		archive_entry_set_filetype(e, AE_IFDIR);
+		break;
+	case 'l':
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_set_symlink(e, target ? target : "");
+		break;
+	case 'h':
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_hardlink(e, target ? target : "");
+		break;
+	case 'p':
+		archive_entry_set_filetype(e, AE_IFIFO);
+		break;
+	default:
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_size(e, 1);
+		break;
+	}
+	/* a name libarchive cannot write is simply not in the tar */
+	if ((r = archive_write_header(a, e)) == ARCHIVE_OK &&
+	    archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e))
+		archive_write_data(a, "x", 1);
+	archive_entry_free(e);
+	return r == ARCHIVE_FATAL ? -1 : 0;
+}
+
 void
 fuzz_tar_end(struct archive *a, int fd)
 {

@@ -146,6 +146,13 @@ printf '\000[{"Config":"%s","Layers":["%s","%s"]},{"Config":"%s","RepoTags":["a"
 printf '\020[{"Config":"%s","Layers":["%s","%s"]}]' "$cfg" "$sh" "$sh" |
     seed dockersave link-loop
 
+# ---- layers to flatten: whiteouts, opaque directories, links ----
+printf 'dbin\nfbin/sh\nfetc/passwd\nletc/alt\tpasswd\n---\nfetc/.wh.passwd\nfbin/busybox\nhbin/sh2\tbin/busybox\n---\nfetc/.wh..wh..opq\nfetc/new\n' |
+    seed flatten whiteouts
+printf 'da\nfa/b\n---\nla\t/tmp\n---\nfa/c\n' | seed flatten dir-to-link
+printf 'fx\n---\nhy\tx\n---\nfx/.wh.x\nf.wh.x\n' | seed flatten hardlink-whiteout
+printf 'f./a//b\n---\nla/../c\t../d\n---\n' | seed flatten names
+
 # ---- build.yml, from tests/t4001-pkg-tag-buildyml.sh ----
 printf 'image: p\nnetwork: yes\norg: null\n' | seed buildyml y1
 printf 'image: &n p\ngitrepo: *n\n---\nimage: other\n' | seed buildyml anchor
