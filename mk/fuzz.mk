@@ -39,8 +39,9 @@ fuzz: fuzz-build
 	@sh tests/fuzz/run.sh '$(B)/fuzz' '$(FUZZ_SECONDS)' \
 	    $(or $(subst $(comma), ,$(T)),$(FUZZ_NAMES))
 
-# part of `make check`: a short run of every harness, or a note saying how
-# to get clang when it is missing (the rest of the check still runs)
+# part of `make check`: a short run of every harness. mk/deps.sh --check
+# already asks for clang; a FUZZ_CC that cannot build harnesses gets a
+# note saying how to get one, and the rest of the check still runs.
 check-fuzz:
 	@if $(FUZZ_PROBE); then \
 	    FUZZ_JOBS=$(JOBS) $(MAKE) --no-print-directory fuzz \
