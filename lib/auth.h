@@ -1,4 +1,4 @@
-/* lib/auth.h - registry authentication (registry-client.md §4)
+/* lib/auth.h - registry authentication (doc/registry-client.md §4)
  *
  * Challenges (WWW-Authenticate, RFC 9110 §11.6.1), credentials from the
  * docker and containers config files and docker-credential helpers, and
@@ -33,8 +33,13 @@ struct auth_challenge {
 
 /*
  * Parse one WWW-Authenticate value, appending its challenges to *cs.
- * Never fails: what cannot be parsed is skipped.
+ * Never fails: what cannot be parsed is skipped, and so is everything
+ * past AUTH_MAX_CHALLENGES challenges in *cs or AUTH_MAX_PARAMS
+ * parameters in one (a registry needs a handful; a hostile one could
+ * send thousands).
  */
+#define AUTH_MAX_CHALLENGES	16
+#define AUTH_MAX_PARAMS		32
 void	auth_parse_challenges(const char *value, struct auth_challenge **cs,
 	    size_t *n);
 void	auth_challenges_free(struct auth_challenge *cs, size_t n);
@@ -81,13 +86,12 @@ int	auth_decode_basic(const char *b64, struct auth_cred *c);
 
 /* ---- token service replies ---- */
 
-#define AUTH_TOKEN_MAX_LIFE	86400	/* seconds a token is trusted at most */
-
 /*
  * A token service's JSON reply: "token" (or "access_token") and
- * "expires_in" seconds. 0 with *token (caller frees, wiping it) and
- * *life_s clamped to [60, AUTH_TOKEN_MAX_LIFE]; -1 when it holds no token.
- * The copies of the token jansson made are wiped.
+ * "expires_in" seconds. 0 with *token (caller wipes and frees it) and
+ * *life_s clamped to [60, 86400]; -1 with a message ("no token", "a token
+ * with a control character") when it holds none that can be sent. The
+ * copies of the token jansson made are wiped.
  */
 int	auth_token_parse(const char *body, size_t len, char **token,
 	    int64_t *life_s);

@@ -105,7 +105,7 @@ static int
 write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 {
 	struct archive *a = archive_write_new();
-	struct tarx_out o;
+	struct tarx_sink sink = TARX_SINK_INIT;
 	struct manifest m = MANIFEST_INIT;
 	struct buf b = BUF_INIT, layout_file = BUF_INIT;
 	json_t *kids = NULL, *e;
@@ -120,7 +120,7 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	kids = manifest_children(&m);
 	buf_adds(&layout_file, "{\"imageLayoutVersion\":\"1.0.0\"}");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    tarx_write_open_fd(a, &o, fd, "(output)") == -1) {
+	    tarx_write_open_fd(a, &sink, fd) == -1) {
 		ar_fail(a, "(output)");
 		goto out;
 	}
@@ -136,14 +136,18 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	layout_index(mdesc, name, &b);
 	if (add_mem(a, "index.json", &b) == -1)
 		goto out;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		ar_fail(a, "(output)");
+	if (archive_write_close(a) != ARCHIVE_OK || sink.err) {
+		if (sink.err)
+			err_sys(sink.err, "cannot write (output)");
+		else
+			ar_fail(a, "(output)");
 		goto out;
 	}
 	rc = 0;
 out:
+	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
 	if (rc == -1)
-		tarx_write_abandon(a, &o);
+		tarx_write_abort(a, &sink);
 	else
 		archive_write_free(a);
 	json_decref(kids);
