@@ -56,6 +56,9 @@ struct plan {
 };
 
 /* a warning (0) or a note (1) through the caller's hook */
+static void say(struct puller *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 say(struct puller *c, int level, const char *fmt, ...)
 {
