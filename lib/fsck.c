@@ -391,8 +391,9 @@ corrupt(struct fsck *c, struct file *f)
 	struct buf refs = BUF_INIT;
 	char to[DIGEST_MAX + 64];
 
-	p = problem(c, "corrupt", "blob '%s' is corrupt: %s%s", f->digest,
-	    f->error ? f->error : "its content is ", f->error ? "" : f->got);
+	p = problem(c, "corrupt", "blob '%s' is corrupt: %s%s%s", f->digest,
+	    f->error ? f->error : "its content is '", f->error ? "" : f->got,
+	    f->error ? "" : "'");
 	set_str(p, "digest", f->digest);
 	set_int(p, "size", f->size);
 	set_str(p, f->error ? "error" : "content", f->error ? f->error : f->got);
@@ -506,7 +507,8 @@ names(struct fsck *c)
 		int wrong = (b->flags & REACH_PRESENT) && b->have != b->size;
 
 		/* a corrupt blob was reported as such */
-		if ((b->flags & REACH_CORRUPT) || (!missing &&
+		if ((b->flags & REACH_CORRUPT && b->flags & REACH_PRESENT) ||
+		    (!missing &&
 		    !(b->flags & REACH_PRESENT && (b->flags & REACH_BAD ||
 		    wrong))))
 			continue;
