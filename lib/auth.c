@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "err.h"
 #include "http.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define CONFIG_MAX	(1u << 20)	/* config.json, auth.json */
@@ -326,7 +327,7 @@ load_config(const char *path, json_t **out)
 		buf_release(&b);
 		return err_sys(errno, "cannot read '%s'", path);
 	}
-	*out = json_loadb(b.data ? b.data : "", b.len,
+	*out = json_loadb(b.data, b.len,
 	    JSON_REJECT_DUPLICATES, &je);
 	explicit_bzero(b.data, b.len);
 	buf_release(&b);
@@ -723,12 +724,6 @@ auth_release(struct auth *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int
-cmpstr(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 void
 auth_add_scope(struct auth *a, const char *scope)
 {
@@ -749,7 +744,7 @@ scope_key(struct auth *a)
 	size_t i;
 
 	memcpy(s, a->scopes, a->n_scopes * sizeof(char *));
-	qsort(s, a->n_scopes, sizeof(char *), cmpstr);
+	qsort(s, a->n_scopes, sizeof(char *), strv_cmp);
 	buf_adds(&b, "");
 	for (i = 0; i < a->n_scopes; i++) {
 		if (i > 0)
@@ -958,7 +953,7 @@ reply:
 		err_set(EIO, "token service '%s' answered %ld", host, r.status);
 		goto out;
 	}
-	j = json_loadb(r.body.data ? r.body.data : "", r.body.len,
+	j = json_loadb(r.body.data, r.body.len,
 	    JSON_REJECT_DUPLICATES, NULL);
 	tok = j ? jstr(j, "token") : NULL;
 	if (tok == NULL || *tok == '\0')

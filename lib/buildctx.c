@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 
 #include "buildctx.h"
+#include "strv.h"
 #include "tarx.h"
 #include "err.h"
 #include "xalloc.h"
@@ -93,12 +94,6 @@ skipped(const char *rel, const char *const *skip)
 			return 1;
 	}
 	return 0;
-}
-
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int
@@ -195,7 +190,7 @@ walk(struct buildctx *c, const char *path, const char *name, const char *rel,
 	}
 	closedir(dir);
 	if (n)
-		qsort(kids, n, sizeof(*kids), cmpstr);
+		qsort(kids, n, sizeof(*kids), strv_cmp);
 	for (i = 0; i < n; i++) {
 		p = xasprintf("%s/%s", path, kids[i]);
 		nm = strcmp(name, ".") ? xasprintf("%s/%s", name, kids[i]) :

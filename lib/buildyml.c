@@ -16,29 +16,10 @@
 #include "buildyml.h"
 #include "err.h"
 #include "fsutil.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define BUILDYML_MAX	(4u << 20)
-
-void
-strv_push(struct strv *s, const char *str)
-{
-	s->v = xrealloc(s->v, (s->n + 2) * sizeof(*s->v));
-	s->v[s->n++] = xstrdup(str);
-	s->v[s->n] = NULL;
-}
-
-void
-strv_clear(struct strv *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
 
 /* ---- paths ---------------------------------------------------------- */
 
@@ -692,12 +673,6 @@ any_scalar(const yaml_node_t *n)
 	return json_string(s);
 }
 
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* a mapping of string -> string or -> sub-object, keys sorted as Go does */
 static int
 decode_map(struct dec *d, const yaml_node_t *n, const struct field *f,
@@ -717,7 +692,7 @@ decode_map(struct dec *d, const yaml_node_t *n, const struct field *f,
 	for (i = 0; i < cnt; i++)
 		keys[i] = sval(yaml_document_get_node(d->doc,
 		    n->data.mapping.pairs.start[i].key));
-	qsort(keys, cnt, sizeof(*keys), cmpstr);
+	qsort(keys, cnt, sizeof(*keys), strv_cmp);
 	m = json_object();
 	for (i = 0; i < cnt; i++) {
 		for (p = n->data.mapping.pairs.start;; p++) {
@@ -1173,12 +1148,12 @@ buildyml_load(struct buildyml *b, const char *pkgdir, const char *name)
 		free(file);
 		return -1;
 	}
-	if (memchr(text.data ? text.data : "", '\0', text.len)) {
+	if (memchr(text.data, '\0', text.len)) {
 		memset(b, 0, sizeof(*b));
 		err_set(EINVAL, "%s: NUL byte in YAML", file);
 		goto out;
 	}
-	if (buildyml_parse(b, file, text.data ? text.data : "", text.len) == -1)
+	if (buildyml_parse(b, file, text.data, text.len) == -1)
 		goto out;
 	if (validate_depends(b, pkgdir) == -1) {
 		buildyml_release(b);

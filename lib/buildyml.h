@@ -10,15 +10,7 @@
 
 #include <stddef.h>
 
-/* a NULL-terminated, growable vector of strings */
-struct strv {
-	char	**v;
-	size_t	  n;
-};
-#define STRV_INIT { NULL, 0 }
-
-void	strv_push(struct strv *s, const char *str);
-void	strv_clear(struct strv *s);
+#include "strv.h"
 
 struct buildyml {
 	char		*file;		/* the path read: join(P, NAME) */

@@ -11,7 +11,8 @@
 
 #include "cache.h"
 #include "err.h"
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "platform.h"
 #include "ref.h"
@@ -156,7 +157,7 @@ load_kids(struct reach *r, struct reach_blob *b)
 		bad(b, why);
 		return;
 	}
-	if (layout_blob_read(r->l, b->digest, JSON_MAX_DOC, &r->scratch) == -1 ||
+	if (layout_blob_read(r->l, b->digest, JSONIO_MAX_DOC, &r->scratch) == -1 ||
 	    manifest_parse(&m, r->scratch.data, r->scratch.len, NULL,
 	    b->media_type, b->digest) == -1) {
 		bad(b, err_msg());
@@ -378,7 +379,7 @@ platforms(struct reach *r, const json_t *desc)
 		platform_format(&p, one, sizeof(one));
 		buf_adds(&out, one);
 	} else if (b && b->kids && (k = json_array_get(b->kids, 0)) &&
-	    layout_blob_read(r->l, desc_digest(k), JSON_MAX_DOC, &cfg) == 0) {
+	    layout_blob_read(r->l, desc_digest(k), JSONIO_MAX_DOC, &cfg) == 0) {
 		json_t *c = json_loadb(cfg.data, cfg.len, 0, NULL);
 
 		if (c && platform_from_json(&p, c) == 0) {

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "die.h"
 #include "err.h"
@@ -19,21 +20,49 @@ die_init(const char *argv0)
 		progname = (p = strrchr(argv0, '/')) ? p + 1 : argv0;
 }
 
+/*
+ * Copy s to out as text a terminal shows as it is: control characters
+ * (a registry's error body, a file name with a newline) become \xNN, so
+ * no message can move the cursor, clear the screen or forge a line.
+ * Returns the new length; out always has room for the newline.
+ */
+static size_t
+escape_into(char *out, size_t n, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+
+	for (; (c = (unsigned char)*s) != '\0' && n + 5 < cap; s++) {
+		if (c < 0x20 || c == 0x7f) {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		} else
+			out[n++] = (char)c;
+	}
+	return n;
+}
+
 static void
 vmsg(const char *fmt, va_list ap, const char *suffix)
 {
-	char line[4096];
-	int n;
+	char text[4096], line[4096 * 2];
+	size_t n;
 
-	/* one write per message, so lines from parallel tools do not mix */
-	n = snprintf(line, sizeof(line), "%s: ", progname);
-	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (n < (int)sizeof(line) && suffix)
-		n += snprintf(line + n, sizeof(line) - n, ": %s", suffix);
-	if (n >= (int)sizeof(line) - 1)
-		n = sizeof(line) - 2;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = escape_into(line, 0, sizeof(line), progname);
+	n = escape_into(line, n, sizeof(line), ": ");
+	n = escape_into(line, n, sizeof(line), text);
+	if (suffix) {
+		n = escape_into(line, n, sizeof(line), ": ");
+		n = escape_into(line, n, sizeof(line), suffix);
+	}
 	line[n++] = '\n';
-	fwrite(line, 1, n, stderr);
+	/* one write per message, so lines from parallel tools do not mix */
+	fflush(stderr);
+	if (write(STDERR_FILENO, line, n) == -1)
+		return;
 }
 
 void
@@ -120,9 +149,9 @@ exit_worst(int a, int b)
 }
 
 int
-exit_for_errno(void)
+exit_for_err(void)
 {
-	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_FAILURE;
+	return (int)err_kind();
 }
 
 void

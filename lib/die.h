@@ -28,8 +28,8 @@ void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	msglog(void *arg, int level, const char *msg);
 /* 1 > 3 > 0: the status to exit with after several operands */
 int	exit_worst(int a, int b);
-/* the status for the library's last failure: 3 when errno is ENOENT, else 1 */
-int	exit_for_errno(void);
+/* the status for the library's last failure: its kind (lib/err.h) */
+int	exit_for_err(void);
 /* flush and close stdout; a failed write there is exit 1 */
 void	out_close(void);
 

@@ -9,10 +9,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "blobread.h"
+#include "desc.h"
 #include "dockersave.h"
 #include "tarx.h"
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "ref.h"
 #include "xalloc.h"
@@ -35,7 +37,7 @@ by_digest(struct layout *l, const char *digest)
 
 	if (!digest || layout_index_load(l, &index) == -1)
 		return NULL;
-	m = json_arr(index, "manifests");
+	m = jsonio_arr(index, "manifests");
 	json_array_foreach(m, i, e)
 		if (desc_digest(e) && !strcmp(desc_digest(e), digest)) {
 			found = json_incref(e);
@@ -61,7 +63,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 	for (depth = 0; depth < 4; depth++) {
 		mt = desc_media_type(*desc);
 		buf_reset(&b);
-		if (layout_blob_read(l, desc_digest(*desc), JSON_MAX_DOC,
+		if (layout_blob_read(l, desc_digest(*desc), JSONIO_MAX_DOC,
 		    &b) == -1)
 			goto out;
 		manifest_release(&m);
@@ -176,44 +178,28 @@ add_mem(struct archive *a, const char *name, const void *p, size_t n)
 	return 0;
 }
 
+/* a blob as a tar entry, verified as it is copied (lib/blobread.h) */
 static int
 add_blob(struct archive *a, struct layout *l, const char *name,
     const json_t *desc)
 {
+	struct blob_reader r;
 	char tmp[65536];
-	struct stat st;
-	int64_t left;
-	ssize_t r;
-	int fd, rc = -1;
+	ssize_t n;
+	int rc = -1;
 
-	if ((fd = layout_blob_open(l, desc_digest(desc))) == -1)
+	if (blob_reader_open(&r, l, desc_digest(desc), desc_size(desc)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || st.st_size != desc_size(desc)) {
-		err_set(EIO, "blob %s has the wrong size", desc_digest(desc));
+	if (tarx_write_entry(a, name, 0, desc_size(desc)) == -1)
 		goto out;
-	}
-	if (tarx_write_entry(a, name, 0, st.st_size) == -1)
-		goto out;
-	for (left = st.st_size; left > 0; left -= r) {
-		r = read(fd, tmp, sizeof(tmp) < (size_t)left ? sizeof(tmp) :
-		    (size_t)left);
-		if (r == -1 && errno == EINTR) {
-			r = 0;
-			continue;
-		}
-		if (r <= 0) {
-			err_sys(r ? errno : EIO, "cannot read blob %s",
-			    desc_digest(desc));
-			goto out;
-		}
-		if (archive_write_data(a, tmp, r) != r) {
+	while ((n = blob_reader_read(&r, tmp, sizeof(tmp))) > 0)
+		if (archive_write_data(a, tmp, (size_t)n) != n) {
 			ar_fail(a, name);
 			goto out;
 		}
-	}
-	rc = 0;
+	rc = n == 0 ? 0 : -1;
 out:
-	close(fd);
+	blob_reader_close(&r);
 	return rc;
 }
 
@@ -249,8 +235,8 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 		json_decref(m);
 		m = NULL;
 		if (layout_blob_read(l, desc_digest(imgs[i].manifest),
-		    JSON_MAX_DOC, &b) == -1 ||
-		    !(m = json_parse(b.data, b.len, imgs[i].ref)))
+		    JSONIO_MAX_DOC, &b) == -1 ||
+		    !(m = jsonio_parse(b.data, b.len, imgs[i].ref)))
 			goto out;
 		cfg = json_object_get(m, "config");
 		layers = json_object_get(m, "layers");
@@ -288,7 +274,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 		}
 		free(name);
 	}
-	json_dump_buf(top, &out);
+	jsonio_dump(top, &out);
 	if (add_mem(a, "manifest.json", out.data, out.len) == -1)
 		goto out;
 	if (archive_write_close(a) != ARCHIVE_OK) {

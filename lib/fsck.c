@@ -16,7 +16,8 @@
 #include "digest.h"
 #include "err.h"
 #include "fsck.h"
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 
 #define HASH_BLOCK	(1u << 20)
 #define MAX_THREADS	16

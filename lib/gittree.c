@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "gittree.h"
+#include "strv.h"
 #include "xalloc.h"
 
 struct gittree {
@@ -265,12 +266,6 @@ quoted(const char *p, int quote_path)
 }
 
 static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 hash_file(EVP_MD_CTX *md, const char *path)
 {
 	char tmp[65536];
@@ -357,7 +352,7 @@ gittree_content_hash(struct gittree *g, const char *rel, char out[65])
 	if (collect_untracked(g, rel, &names, &n) == -1)
 		goto out;
 	if (n > na)
-		qsort(names + na, n - na, sizeof(*names), cmpstr);
+		qsort(names + na, n - na, sizeof(*names), strv_cmp);
 
 	if (!(ctx = EVP_MD_CTX_new()) ||
 	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {

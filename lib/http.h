@@ -112,7 +112,7 @@ struct http_req {
 	/* private to http.c */
 	void		*priv;
 };
-#define HTTP_REQ_INIT { .send_fd = -1, .range_from = -1 }
+#define HTTP_REQ_INIT { .send_fd = -1, .range_from = -1, .body = BUF_INIT }
 
 struct http	*http_new(const struct http_opts *o);
 void		 http_free(struct http *h);

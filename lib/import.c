@@ -4,10 +4,11 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "desc.h"
 #include "digest.h"
 #include "err.h"
 #include "import.h"
-#include "json.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "ref.h"
 #include "tarx.h"
@@ -176,11 +177,11 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 	}
 	if (strcmp(e->path, "index.json") == 0) {
 		im->has_index = 1;
-		return tarx_read_all(t, JSON_MAX_DOC, &im->index);
+		return tarx_read_all(t, JSONIO_MAX_DOC, &im->index);
 	}
 	if (strcmp(e->path, "manifest.json") == 0) {
 		im->has_manifest = 1;
-		return tarx_read_all(t, JSON_MAX_DOC, &im->manifest);
+		return tarx_read_all(t, JSONIO_MAX_DOC, &im->manifest);
 	}
 	if (strcmp(e->path, "oci-layout") == 0 ||
 	    strcmp(e->path, "repositories") == 0)
@@ -203,7 +204,7 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 	return stage(im, t, s, kind == 1 ? digest : NULL, kind == 1 ? e->size : -1);
 }
 
-/* the bytes of a staged or cached blob of at most JSON_MAX_DOC */
+/* the bytes of a staged or cached blob of at most JSONIO_MAX_DOC */
 static int
 blob_bytes(struct import *im, struct staged *s, const char *digest,
     struct buf *out)
@@ -211,10 +212,10 @@ blob_bytes(struct import *im, struct staged *s, const char *digest,
 	ssize_t n;
 
 	if (!s || s->in_cache)
-		return layout_blob_read(im->l, digest, JSON_MAX_DOC, out);
-	if (s->size > JSON_MAX_DOC)
+		return layout_blob_read(im->l, digest, JSONIO_MAX_DOC, out);
+	if (s->size > JSONIO_MAX_DOC)
 		return err_set(EFBIG, "'%s': '%s' is larger than %u bytes",
-		    im->what, digest, JSON_MAX_DOC);
+		    im->what, digest, JSONIO_MAX_DOC);
 	buf_reset(out);
 	buf_grow(out, s->size);
 	n = pread(s->w.fd, out->data, s->size, 0);
@@ -309,7 +310,7 @@ apply_oci_index(struct import *im, const char *ref)
 	int rc = -1;
 
 	snprintf(what, sizeof(what), "'%s': index.json", im->what);
-	if (!(index = json_parse(im->index.data, im->index.len, what)))
+	if (!(index = jsonio_parse(im->index.data, im->index.len, what)))
 		return -1;
 	mans = json_object_get(index, "manifests");
 	if (!json_is_object(index) || !json_is_array(mans)) {
@@ -356,8 +357,8 @@ static int
 convert_docker_image(struct import *im, const json_t *img, size_t idx,
     const char *ref)
 {
-	const char *cfgpath = json_str(img, "Config"), *lp, *mt;
-	json_t *layers = json_arr(img, "Layers"), *tags, *man, *ldescs, *cfg;
+	const char *cfgpath = jsonio_str(img, "Config"), *lp, *mt;
+	json_t *layers = jsonio_arr(img, "Layers"), *tags, *man, *ldescs, *cfg;
 	json_t *diffs, *l, *t, *root;
 	struct staged *s, *ms;
 	struct buf bytes = BUF_INIT;
@@ -373,9 +374,9 @@ convert_docker_image(struct import *im, const json_t *img, size_t idx,
 		    im->what, cfgpath);
 	if (blob_bytes(im, s, s->digest, &im->scratch) == -1)
 		return -1;
-	if (!(cfg = json_parse(im->scratch.data, im->scratch.len, cfgpath)))
+	if (!(cfg = jsonio_parse(im->scratch.data, im->scratch.len, cfgpath)))
 		return err_wrap("'%s'", im->what);
-	diffs = json_arr(json_obj(cfg, "rootfs"), "diff_ids");
+	diffs = jsonio_arr(jsonio_obj(cfg, "rootfs"), "diff_ids");
 	if (!diffs || json_array_size(diffs) != json_array_size(layers)) {
 		err_set(EINVAL, "'%s': config '%s' lists %zu diff_ids for %zu "
 		    "layers", im->what, cfgpath, json_array_size(diffs),
@@ -410,7 +411,7 @@ convert_docker_image(struct import *im, const json_t *img, size_t idx,
 		s->reached = 1;
 		json_array_append_new(ldescs, desc_new(mt, s->digest, s->size));
 	}
-	json_dump_buf(man, &bytes);
+	jsonio_dump(man, &bytes);
 	ms = add_file(im, "(manifest)");
 	if (blob_writer_open(im->l, &ms->w, NULL, -1) == -1 ||
 	    blob_writer_write(&ms->w, bytes.data, bytes.len) == -1 ||
@@ -420,7 +421,7 @@ convert_docker_image(struct import *im, const json_t *img, size_t idx,
 	ms->size = ms->w.size;
 	ms->reached = 1;
 	root = desc_new(MT_DOCKER_MANIFEST, ms->digest, ms->size);
-	tags = json_arr(img, "RepoTags");
+	tags = jsonio_arr(img, "RepoTags");
 	if (ref) {
 		add_root(im, root, ref);
 	} else if (json_array_size(tags) == 0) {
@@ -458,7 +459,7 @@ apply_docker_manifest(struct import *im, const char *ref)
 	int rc = 0;
 
 	snprintf(what, sizeof(what), "'%s': manifest.json", im->what);
-	if (!(m = json_parse(im->manifest.data, im->manifest.len, what)))
+	if (!(m = jsonio_parse(im->manifest.data, im->manifest.len, what)))
 		return -1;
 	if (!json_is_array(m) || json_array_size(m) == 0)
 		rc = err_set(EINVAL, "%s is not a list of images", what);

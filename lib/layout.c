@@ -10,9 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "desc.h"
 #include "err.h"
 #include "fsutil.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 
@@ -475,7 +476,7 @@ store_index(struct layout *l, json_t *index)
 	struct buf b = BUF_INIT;
 	int rc;
 
-	json_dump_buf(index, &b);
+	jsonio_dump(index, &b);
 	buf_add(&b, "\n", 1);
 	rc = replace_file(l, "index.json", b.data, b.len);
 	buf_release(&b);

@@ -4,8 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "desc.h"
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "manifest.h"
 
 static const struct {
@@ -74,17 +75,17 @@ manifest_parse(struct manifest *m, const void *buf, size_t len,
 	enum mt_kind shape;
 
 	memset(m, 0, sizeof(*m));
-	if (!(j = json_parse(buf, len, what)))
+	if (!(j = jsonio_parse(buf, len, what)))
 		return -1;
 	if (!json_is_object(j)) {
 		err_set(EINVAL, "%s: not a JSON object", what);
 		goto bad;
 	}
-	if (json_object_get(j, "mediaType") && !json_str(j, "mediaType")) {
+	if (json_object_get(j, "mediaType") && !jsonio_str(j, "mediaType")) {
 		err_set(EINVAL, "%s: mediaType is not a string", what);
 		goto bad;
 	}
-	tb = json_str(j, "mediaType");
+	tb = jsonio_str(j, "mediaType");
 	th = header_type && *header_type ? header_type : NULL;
 	td = desc_type;
 	sv = json_object_get(j, "schemaVersion");

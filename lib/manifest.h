@@ -43,7 +43,7 @@ struct manifest {
 
 /*
  * Parse and check a manifest or index (registry-client.md §6.2): strict
- * JSON of at most JSON_MAX_DOC bytes, schemaVersion 2, one shape only,
+ * JSON of at most JSONIO_MAX_DOC bytes, schemaVersion 2, one shape only,
  * valid child descriptors, schema1 refused. header_type (Content-Type) and
  * desc_type (the parent descriptor's mediaType) may be NULL; when given
  * they must agree with the body. `what` names the document in messages.

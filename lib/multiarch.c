@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "multiarch.h"
 #include "platform.h"
+#include "strv.h"
 
 int
 multiarch_key(const json_t *desc, char *out, size_t n)
@@ -182,12 +184,6 @@ empty(const json_t *v)
 	    (json_is_string(v) && json_string_length(v) == 0);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static json_t *
 canonical_desc(const json_t *d)
 {
@@ -209,7 +205,7 @@ canonical_desc(const json_t *d)
 		i = 0;
 		json_object_foreach(a, k, v)
 			names[i++] = k;
-		qsort(names, n, sizeof(*names), cmp_str);
+		qsort(names, n, sizeof(*names), strv_cmp);
 		sorted = json_object();
 		for (i = 0; i < n; i++)
 			json_object_set(sorted, names[i], json_object_get(a, names[i]));
@@ -239,6 +235,6 @@ multiarch_dump(const json_t *manifests, struct buf *out)
 	json_object_set_new(idx, "mediaType", json_string(MT_OCI_INDEX));
 	json_object_set_new(idx, "manifests", arr);
 	buf_reset(out);
-	json_dump_buf(idx, out);
+	jsonio_dump(idx, out);
 	json_decref(idx);
 }

@@ -15,16 +15,6 @@
 #include "pkg.h"
 #include "xalloc.h"
 
-/* keep the message, change errno (ENOENT is reserved for a missing dir) */
-static int
-reclass(int errnum)
-{
-	char m[1024];
-
-	snprintf(m, sizeof(m), "%s", err_msg());
-	return err_set(errnum, "%s", m);
-}
-
 static char *
 abs_clean(const char *p)
 {
@@ -121,7 +111,7 @@ extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
 	}
 	if (gittree_tree_hash(g, rel, p->commit, s->hash) == -1) {
 		free(rel);
-		return reclass(errno == ENOENT ? EINVAL : errno);
+		return err_as(ERR_FAILURE);
 	}
 	free(rel);
 	return 0;
@@ -142,9 +132,11 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 
 	if (!(p->path = abs_clean(dir)))
 		return err_sys(errno, "cannot find the current directory");
-	if (stat(p->path, &st) == -1)
-		return err_sys(errno, "cannot open package directory %s",
-		    p->path);
+	if (stat(p->path, &st) == -1) {
+		err_sys(errno, "cannot open package directory %s", p->path);
+		/* the one "not found" of a package (pkg.h) */
+		return errno == ENOENT ? err_as(ERR_NOTFOUND) : -1;
+	}
 	if (!S_ISDIR(st.st_mode))
 		return err_set(EINVAL, "%s is not a directory", p->path);
 	p->commit = xstrdup(o->hash_commit && *o->hash_commit ?
@@ -161,7 +153,7 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 		p->hash_path = xstrdup(p->path);
 
 	if (buildyml_load(&p->y, p->path, o->build_yml) == -1)
-		return reclass(EINVAL);
+		return err_as(ERR_FAILURE);
 
 	/* org: --org, then LINUXKIT_PKG_ORG, then --dev, then build.yml */
 	if (o->org)
@@ -189,7 +181,7 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 	if (g) {
 		p->in_git = 1;
 		if (gittree_find(gc, p->hash_path, &hg, &hrel) == -1) {
-			reclass(EINVAL);
+			err_as(ERR_FAILURE);
 			goto out;
 		}
 		d = 0;
@@ -236,8 +228,9 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
 	rc = 0;
 out:
-	if (rc == -1 && errno == ENOENT)
-		reclass(EINVAL);
+	/* only a missing package directory is "not found" (pkg.h) */
+	if (rc == -1 && err_kind() == ERR_NOTFOUND)
+		err_as(ERR_FAILURE);
 	buf_release(&s);
 	free(rel);
 	free(hrel);
@@ -454,8 +447,8 @@ pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
 	return 0;
 fail_arg:
 	err_wrap("build arg '%s'", p->y.build_args.v[i]);
-	if (errno == ENOENT)
-		reclass(EINVAL);
+	if (err_kind() == ERR_NOTFOUND)
+		err_as(ERR_FAILURE);
 fail:
 	free(key);
 	free(anchor);

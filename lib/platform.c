@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "platform.h"
 
 #define COPY(dst, src)	copy((dst), sizeof(dst), (src))
@@ -117,10 +117,10 @@ platform_host(struct platform *p)
 int
 platform_from_json(struct platform *p, const json_t *obj)
 {
-	const char *os = json_str(obj, "os");
-	const char *arch = json_str(obj, "architecture");
-	const char *v = json_str(obj, "variant");
-	const char *ov = json_str(obj, "os.version");
+	const char *os = jsonio_str(obj, "os");
+	const char *arch = jsonio_str(obj, "architecture");
+	const char *v = jsonio_str(obj, "variant");
+	const char *ov = jsonio_str(obj, "os.version");
 
 	memset(p, 0, sizeof(*p));
 	if (!os || !arch || !*os || !*arch)
@@ -200,8 +200,8 @@ platform_match(const struct platform *want, const struct platform *have)
 int
 platform_is_real(const json_t *obj)
 {
-	const char *os = json_str(obj, "os");
-	const char *arch = json_str(obj, "architecture");
+	const char *os = jsonio_str(obj, "os");
+	const char *arch = jsonio_str(obj, "architecture");
 
 	return os && arch && *os && *arch && strcmp(os, "unknown") != 0 &&
 	    strcmp(arch, "unknown") != 0;

@@ -8,10 +8,11 @@
 #include <jansson.h>
 
 #include "cache.h"
+#include "desc.h"
 #include "digest.h"
 #include "err.h"
 #include "http.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "platform.h"
@@ -190,7 +191,7 @@ check_config_platform(struct puller *c, const struct buf *cfg, const char *name,
 	int rc = 0;
 
 	*platform = NULL;
-	if ((j = json_parse(cfg->data, cfg->len, "image config")) == NULL)
+	if ((j = jsonio_parse(cfg->data, cfg->len, "image config")) == NULL)
 		return -1;
 	if (platform_from_json(&have, j) == -1) {
 		json_decref(j);
@@ -222,7 +223,7 @@ cached_manifest(struct puller *c, const json_t *d, struct manifest *m)
 
 	if (!layout_blob_has(&c->l, desc_digest(d), desc_size(d)))
 		return err_set(ENOENT, "not in the cache");
-	if (layout_blob_read(&c->l, desc_digest(d), JSON_MAX_DOC, &b) == -1) {
+	if (layout_blob_read(&c->l, desc_digest(d), JSONIO_MAX_DOC, &b) == -1) {
 		buf_release(&b);
 		return -1;
 	}
@@ -297,7 +298,7 @@ warm(struct puller *c, struct plan *p)
 
 		if (c->nplat > 1 && !c->all)
 			goto out_m;
-		if (layout_blob_read(&c->l, desc_digest(cd), JSON_MAX_DOC,
+		if (layout_blob_read(&c->l, desc_digest(cd), JSONIO_MAX_DOC,
 		    &cfg) == -1 || check_config_platform(c, &cfg, p->name,
 		    &plat) == -1) {
 			buf_release(&cfg);
@@ -438,7 +439,7 @@ get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int cached)
 			return -1;
 		if (cached && head.digest[0] && layout_blob_has(&c->l,
 		    head.digest, head.size) && layout_blob_read(&c->l,
-		    head.digest, JSON_MAX_DOC, &rm->body) == 0) {
+		    head.digest, JSONIO_MAX_DOC, &rm->body) == 0) {
 			memcpy(rm->digest, head.digest, sizeof(rm->digest));
 			rm->media_type = head.media_type;
 			head.media_type = NULL;
@@ -448,7 +449,7 @@ get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int cached)
 		}
 		reg_manifest_release(&head);
 	} else if (cached && layout_blob_has(&c->l, p->r.digest, -1) &&
-	    layout_blob_read(&c->l, p->r.digest, JSON_MAX_DOC,
+	    layout_blob_read(&c->l, p->r.digest, JSONIO_MAX_DOC,
 	    &rm->body) == 0) {
 		snprintf(rm->digest, sizeof(rm->digest), "%s", p->r.digest);
 		rm->size = rm->body.len;
@@ -507,9 +508,9 @@ pull(struct puller *c, struct plan *p)
 			    "serve %zu platforms", p->name, c->nplat);
 			goto out;
 		}
-		if (layout_blob_read(&c->l, desc_digest(cd), JSON_MAX_DOC,
+		if (layout_blob_read(&c->l, desc_digest(cd), JSONIO_MAX_DOC,
 		    &cfg) == -1 && (registry_get_blob_mem(p->reg, p->r.path,
-		    desc_digest(cd), desc_size(cd), JSON_MAX_DOC, &cfg) == -1 ||
+		    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == -1 ||
 		    registry_fetch_put(p->fetch, p->r.path, desc_digest(cd),
 		    cfg.data, cfg.len) == -1)) {
 			buf_release(&cfg);
@@ -518,8 +519,7 @@ pull(struct puller *c, struct plan *p)
 		if (check_config_platform(c, &cfg, p->name, &plat) == -1) {
 			buf_release(&cfg);
 			json_decref(plat);
-			if (errno == ENOENT)
-				errno = EINVAL;	/* a mismatch is exit 1 */
+			err_as(ERR_FAILURE);	/* a mismatch is exit 1 */
 			goto out;
 		}
 		buf_release(&cfg);
@@ -594,7 +594,7 @@ resolve(struct puller *c, struct plan *p)
 
 		if (have) {
 			buf_release(&rm.body);
-			have = layout_blob_read(&c->l, rm.digest, JSON_MAX_DOC,
+			have = layout_blob_read(&c->l, rm.digest, JSONIO_MAX_DOC,
 			    &rm.body) == 0;
 		}
 		if (!have && registry_get_manifest(p->reg, p->r.path,
@@ -626,7 +626,7 @@ resolve(struct puller *c, struct plan *p)
 			goto out;
 		}
 		if (registry_get_blob_mem(p->reg, p->r.path, desc_digest(cd),
-		    desc_size(cd), JSON_MAX_DOC, &cfg) == -1 ||
+		    desc_size(cd), JSONIO_MAX_DOC, &cfg) == -1 ||
 		    check_config_platform(c, &cfg, p->name, &plat) == -1) {
 			buf_release(&cfg);
 			json_decref(plat);

@@ -15,7 +15,7 @@
 #include "digest.h"
 #include "err.h"
 #include "http.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "registry.h"
@@ -308,7 +308,7 @@ manifest_call(struct registry *r, const char *repo, const char *ref,
 	http_req_set_url(&q, url);
 	free(url);
 	q.accept = MANIFEST_ACCEPT;
-	q.max_body = JSON_MAX_DOC;
+	q.max_body = JSONIO_MAX_DOC;
 	if (registry_request(r, repo, &q) == -1) {
 		if (errno == EFBIG)
 			err_set(EFBIG, "%s is larger than 8 MiB", what);
@@ -337,7 +337,7 @@ manifest_call(struct registry *r, const char *repo, const char *ref,
 
 		if (strchr(ref, ':') != NULL)
 			digest_parse(ref, &algo, NULL);
-		digest_buf(algo, q.body.data ? q.body.data : "", q.body.len,
+		digest_buf(algo, q.body.data, q.body.len,
 		    got);
 		if (strchr(ref, ':') != NULL && strcmp(got, ref) != 0) {
 			err_set(EIO, "%s: content does not match its digest "
@@ -399,7 +399,7 @@ registry_get_blob_mem(struct registry *r, const char *repo,
 	}
 	if (registry_status(&q, ok, what) == -1)
 		goto out;
-	digest_buf(algo, q.body.data ? q.body.data : "", q.body.len, got);
+	digest_buf(algo, q.body.data, q.body.len, got);
 	if (strcmp(got, digest) != 0 || (size >= 0 && (int64_t)q.body.len !=
 	    size)) {
 		err_set(EIO, "%s: content does not match its digest", what);
@@ -456,11 +456,11 @@ registry_tags(struct registry *r, const char *repo, json_t **tags)
 		http_req_reset(&q);
 		q.method = "GET";
 		http_req_set_url(&q, url);
-		q.max_body = JSON_MAX_DOC;
+		q.max_body = JSONIO_MAX_DOC;
 		if (registry_request(r, repo, &q) == -1 ||
 		    registry_status(&q, ok, "tag list") == -1)
 			goto out;
-		if ((j = json_parse(q.body.data, q.body.len, "tag list")) ==
+		if ((j = jsonio_parse(q.body.data, q.body.len, "tag list")) ==
 		    NULL)
 			goto out;
 		t = json_object_get(j, "tags");
@@ -943,7 +943,7 @@ start_preloaded(struct reg_fetch *f)
 		j->state = 1;
 		f->running++;
 		if (writer_reopen(j) == -1 || blob_writer_write(&j->w,
-		    j->have.data ? j->have.data : "", j->have.len) == -1) {
+		    j->have.data, j->have.len) == -1) {
 			job_fail(j, errno, err_msg());
 			job_end(j);
 			continue;

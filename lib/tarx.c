@@ -69,7 +69,7 @@ resolve_symlink(const char *path, const char *target, struct buf *out)
 		buf_add(&joined, p, n);
 	}
 	if (rc == 0)
-		rc = tarx_clean_path(joined.data ? joined.data : "", out);
+		rc = tarx_clean_path(joined.data, out);
 	buf_release(&joined);
 	return rc;
 }

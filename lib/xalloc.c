@@ -79,9 +79,17 @@ xasprintf(const char *fmt, ...)
 	return b.data;
 }
 
+/*
+ * What an empty buffer points at, so b->data is always a string and no
+ * caller needs a NULL guard. Never written: buf_grow() allocates before
+ * the first byte goes in (cap 0 marks it).
+ */
+char buf_slop[1];
+
 void
 buf_grow(struct buf *b, size_t extra)
 {
+	char *old;
 	size_t need;
 
 	if (extra > SIZE_MAX - b->len - 1)
@@ -89,10 +97,13 @@ buf_grow(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return;
+	old = b->cap ? b->data : NULL;
 	b->cap = b->cap ? b->cap : 64;
 	while (b->cap < need)
 		b->cap = b->cap > SIZE_MAX / 2 ? need : b->cap * 2;
-	b->data = xrealloc(b->data, b->cap);
+	b->data = xrealloc(old, b->cap);
+	if (old == NULL)
+		b->data[0] = '\0';
 }
 
 void
@@ -133,15 +144,16 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	if (b->data)
+	if (b->cap)
 		b->data[0] = '\0';
 }
 
 void
 buf_release(struct buf *b)
 {
-	free(b->data);
-	b->data = NULL;
+	if (b->cap)
+		free(b->data);
+	b->data = buf_slop;
 	b->len = b->cap = 0;
 }
 
@@ -154,7 +166,7 @@ buf_detach(struct buf *b, size_t *len)
 	p = b->data;
 	if (len)
 		*len = b->len;
-	b->data = NULL;
+	b->data = buf_slop;
 	b->len = b->cap = 0;
 	return p;
 }

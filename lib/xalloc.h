@@ -11,12 +11,18 @@ char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A byte buffer, always NUL-terminated past len so it can be a string. */
+/*
+ * A byte buffer, always NUL-terminated past len so it can be a string.
+ * data is never NULL once initialised with BUF_INIT (or released): an
+ * empty buffer points at buf_slop, an empty string, as git's strbuf does.
+ * A zeroed struct (calloc) is also accepted by every function below.
+ */
 struct buf {
 	char	*data;
-	size_t	 len, cap;
+	size_t	 len, cap;	/* cap 0: data is buf_slop (or NULL), not owned */
 };
-#define BUF_INIT { NULL, 0, 0 }
+extern char buf_slop[1];
+#define BUF_INIT { buf_slop, 0, 0 }
 
 void	buf_grow(struct buf *b, size_t extra);
 void	buf_add(struct buf *b, const void *p, size_t n);

@@ -9,9 +9,10 @@
 
 #include "die.h"
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "platform.h"
 #include "pull.h"
+#include "record.h"
 #include "ref.h"
 
 #define MAX_INSECURE	32
@@ -56,7 +57,7 @@ fetch_one(struct puller *pl, enum pull_mode mode, const char *arg)
 		return EXIT_FAILURE;
 	}
 	if (puller_run(pl, mode, name, &res) == -1) {
-		rc = exit_for_errno();
+		rc = exit_for_err();
 		warnmsg("cannot %s '%s': %s", verb, arg, err_msg());
 	} else if (mode == PULL_MANIFEST) {
 		if (fwrite(res.manifest.data, 1, res.manifest.len, stdout) !=

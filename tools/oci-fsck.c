@@ -4,10 +4,12 @@
 #include <stdio.h>
 
 #include "cache.h"
+#include "cli.h"
 #include "die.h"
 #include "err.h"
 #include "fsck.h"
-#include "json.h"
+#include "desc.h"
+#include "record.h"
 
 static void
 usage(int status)
@@ -21,38 +23,31 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "cache",	required_argument,	NULL, 'C' },
+		CLI_LONG_COMMON, CLI_LONG_CACHE,
 		{ "gc",		no_argument,		NULL, 'g' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "repair",	no_argument,		NULL, 'r' },
-		{ "verbose",	no_argument,		NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cli cli = CLI_INIT;
 	struct fsck_result res;
 	struct layout l;
-	const char *cachedir = NULL;
 	char *dir;
 	size_t i;
 	int ch, flags = 0;
 
 	die_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:hqv", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'C':	cachedir = optarg; break;
-		case 'g':	flags |= FSCK_GC; break;
-		case 'h':	usage(EXIT_SUCCESS); break;
-		case 'q':	verbosity--; break;
-		case 'r':	flags |= FSCK_REPAIR; break;
-		case 'v':	verbosity++; break;
-		default:	usage(EXIT_USAGE);
-		}
+	while ((ch = getopt_long(argc, argv, CLI_SHORT_CACHE CLI_SHORT_COMMON,
+	    opts, NULL)) != -1) {
+		if (ch == 'g' || ch == 'r')
+			flags |= ch == 'g' ? FSCK_GC : FSCK_REPAIR;
+		else if ((ch = cli_opt(&cli, ch, optarg)) != 0)
+			usage(ch == 1 ? EXIT_SUCCESS : EXIT_USAGE);
 	}
 	if (optind != argc)
 		usage(EXIT_USAGE);
-	dir = layout_default_path(cachedir);
+	dir = layout_default_path(cli.cache);
 	if (layout_open(&l, dir, 0) == -1)
-		die_err(exit_for_errno(), "cannot check '%s'", dir);
+		die_err(exit_for_err(), "cannot check '%s'", dir);
 	if (fsck_run(&l, flags, 0, &res) == -1)
 		die_err(EXIT_FAILURE, "cannot check '%s'", dir);
 	for (i = 0; i < res.n; i++) {

@@ -11,8 +11,9 @@
 #include "die.h"
 #include "err.h"
 #include "import.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
+#include "record.h"
 #include "ref.h"
 
 static void
@@ -46,8 +47,9 @@ import_one(struct layout *l, const char *file, const char *ref)
 	if (strcmp(file, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = errno == ENOENT ? EXIT_NOTFOUND : EXIT_FAILURE;
 		warnmsg("cannot open '%s': %s", file, strerror(errno));
-		return errno == ENOENT ? EXIT_NOTFOUND : EXIT_FAILURE;
+		return rc;
 	}
 	if (import_tar(l, fd, what, ref, &res) == -1) {
 		warnmsg("cannot import %s", err_msg());

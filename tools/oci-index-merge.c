@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "cache.h"
+#include "desc.h"
 #include "die.h"
 #include "err.h"
 #include "http.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "multiarch.h"
 #include "platform.h"
+#include "record.h"
 #include "ref.h"
 #include "registry.h"
 
@@ -99,14 +101,14 @@ set_platform(struct merge *m, json_t *e)
 	json_t *c = NULL;
 	int rc = -1;
 
-	if (layout_blob_read(&m->l, desc_digest(e), JSON_MAX_DOC, &m->scratch) ||
+	if (layout_blob_read(&m->l, desc_digest(e), JSONIO_MAX_DOC, &m->scratch) ||
 	    manifest_parse(&man, m->scratch.data, m->scratch.len, NULL,
 	    desc_media_type(e), desc_digest(e)) == -1)
 		return -1;
 	cfg = json_object_get(man.json, "config");
-	if (layout_blob_read(&m->l, desc_digest(cfg), JSON_MAX_DOC,
+	if (layout_blob_read(&m->l, desc_digest(cfg), JSONIO_MAX_DOC,
 	    &m->scratch) == 0 &&
-	    (c = json_parse(m->scratch.data, m->scratch.len, desc_digest(cfg)))) {
+	    (c = jsonio_parse(m->scratch.data, m->scratch.len, desc_digest(cfg)))) {
 		if (platform_from_json(&p, c) == 0) {
 			json_object_set_new(e, "platform", platform_to_json(&p));
 			rc = 0;
@@ -136,7 +138,7 @@ add(struct merge *m, const json_t *d, const char *what)
 		return -1;
 	switch (manifest_kind(desc_media_type(d))) {
 	case MT_KIND_INDEX:
-		if (layout_blob_read(&m->l, desc_digest(d), JSON_MAX_DOC,
+		if (layout_blob_read(&m->l, desc_digest(d), JSONIO_MAX_DOC,
 		    &m->scratch) == -1 || manifest_parse(&idx, m->scratch.data,
 		    m->scratch.len, NULL, desc_media_type(d), what) == -1)
 			return err_wrap("%s", what);
@@ -171,7 +173,7 @@ add_ref(struct merge *m, const char *arg)
 		die_err(EXIT_USAGE, "bad reference");
 	if (layout_resolve(&m->l, name, &d) == -1) {
 		warnmsg_err("cannot index '%s'", name);
-		rc = exit_for_errno();
+		rc = exit_for_err();
 	} else if (add(m, d, name) == -1) {
 		warnmsg_err("cannot index '%s'", name);
 		rc = EXIT_FAILURE;
@@ -271,7 +273,7 @@ existing(struct merge *m, char old[DIGEST_MAX])
 	if (manifest_kind(desc_media_type(d)) != MT_KIND_INDEX)
 		die(EXIT_FAILURE, "image named '%s' already exists in the cache "
 		    "and is not an index", m->name);
-	if (layout_blob_read(&m->l, desc_digest(d), JSON_MAX_DOC,
+	if (layout_blob_read(&m->l, desc_digest(d), JSONIO_MAX_DOC,
 	    &m->scratch) == -1 || manifest_parse(&idx, m->scratch.data,
 	    m->scratch.len, NULL, desc_media_type(d), m->name) == -1)
 		die_err(EXIT_FAILURE, "cannot read the index '%s'", m->name);

@@ -6,15 +6,17 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cli.h"
 #include "die.h"
 #include "err.h"
-#include "json.h"
+#include "desc.h"
+#include "record.h"
 
 static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: oci-ls [-l] [-C dir] [name ...]\n");
+	    "usage: oci-ls [-lqv] [-C dir] [name ...]\n");
 	exit(status);
 }
 
@@ -56,31 +58,30 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "cache",	required_argument,	NULL, 'C' },
+		CLI_LONG_COMMON, CLI_LONG_CACHE,
 		{ "long",	no_argument,		NULL, 'l' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cli cli = CLI_INIT;
 	struct cache_item *it;
 	struct layout l;
-	const char *cachedir = NULL;
 	char *dir;
 	size_t i, n;
 	int ch, lng = isatty(STDOUT_FILENO), rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:lh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'C':	cachedir = optarg; break;
-		case 'l':	lng = 1; break;
-		case 'h':	usage(EXIT_SUCCESS); break;
-		default:	usage(EXIT_USAGE);
-		}
+	while ((ch = getopt_long(argc, argv, "l" CLI_SHORT_CACHE
+	    CLI_SHORT_COMMON, opts, NULL)) != -1) {
+		if (ch == 'l')
+			lng = 1;
+		else if ((rc = cli_opt(&cli, ch, optarg)) != 0)
+			usage(rc == 1 ? EXIT_SUCCESS : EXIT_USAGE);
 	}
-	dir = layout_default_path(cachedir);
+	dir = layout_default_path(cli.cache);
 	/* no cache holds no names */
-	if (layout_open(&l, dir, 0) == -1 && (errno != ENOENT || optind < argc))
-		die_err(exit_for_errno(), "cannot list '%s'", dir);
+	if (layout_open(&l, dir, 0) == -1 &&
+	    (err_kind() != ERR_NOTFOUND || optind < argc))
+		die_err(exit_for_err(), "cannot list '%s'", dir);
 	else if (l.dirfd == -1)
 		return EXIT_SUCCESS;
 	if (cache_list(&l, argc - optind, (const char *const *)argv + optind,

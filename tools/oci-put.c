@@ -4,14 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "desc.h"
 #include "die.h"
 #include "err.h"
 #include "http.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "platform.h"
 #include "push.h"
+#include "record.h"
 #include "ref.h"
 #include "registry.h"
 
@@ -89,7 +91,7 @@ remember(struct put *p, const struct ref *dest, const char *digest)
 static int
 read_manifest(struct put *p, const json_t *desc, struct manifest *m)
 {
-	if (layout_blob_read(&p->l, desc_digest(desc), JSON_MAX_DOC,
+	if (layout_blob_read(&p->l, desc_digest(desc), JSONIO_MAX_DOC,
 	    &p->scratch) == -1)
 		return -1;
 	return manifest_parse(m, p->scratch.data, p->scratch.len, NULL,
@@ -183,7 +185,7 @@ static int
 put_manifest(struct put *p, struct registry *reg, const struct ref *dest,
     const json_t *desc, const char *tag)
 {
-	if (layout_blob_read(&p->l, desc_digest(desc), JSON_MAX_DOC,
+	if (layout_blob_read(&p->l, desc_digest(desc), JSONIO_MAX_DOC,
 	    &p->scratch) == -1)
 		return -1;
 	return registry_put_manifest(reg, dest->path, tag ? tag :
@@ -238,7 +240,7 @@ arch_tags(struct put *p, struct registry *reg, const struct ref *dest,
 		    manifest_kind(desc_media_type(d)) != MT_KIND_MANIFEST ||
 		    !layout_blob_has(&p->l, desc_digest(d), desc_size(d)))
 			continue;
-		tag = xasprintf("%s-%s", dest->tag, json_str(pl, "architecture"));
+		tag = xasprintf("%s-%s", dest->tag, jsonio_str(pl, "architecture"));
 		full = xasprintf("%s/%s:%s", dest->domain, dest->path, tag);
 		if ((r = remote_tag(reg, dest, tag, have)) == -1) {
 			warnmsg_err("cannot look up '%s'", full);
@@ -306,7 +308,7 @@ push_one(struct put *p, const char *name, const json_t *root,
 		if (plan(p, reg, &dest, root, up, manifests, blobs, 0) == -1 ||
 		    registry_push_run(up, &st) == -1) {
 			warnmsg_err("cannot push '%s' to '%s'", name, destname);
-			rc = exit_for_errno();
+			rc = exit_for_err();
 			goto out;
 		}
 		note("'%s': %u blobs uploaded (%lld bytes), %u mounted, %u "
@@ -403,7 +405,7 @@ main(int argc, char *argv[])
 	if (layout_open(&p.l, dir, 0) == -1 ||
 	    layout_resolve(&p.l, name, &root) == -1) {
 		warnmsg_err("cannot push '%s'", name);
-		rc = exit_for_errno();
+		rc = exit_for_err();
 		goto out;
 	}
 	p.pushed = json_object();

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "cache.h"
+#include "cli.h"
 #include "die.h"
 #include "err.h"
-#include "json.h"
+#include "desc.h"
+#include "record.h"
 #include "pull.h"
 #include "ref.h"
 
@@ -15,8 +17,9 @@ static void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: oci-rm [-qv] [-C dir] [--published-only] name ...\n"
-	    "       oci-rm [-qv] [-C dir] [--published-only] --all\n");
+	    "usage: oci-rm [-qv] [-C dir] [--published-only [-j n] "
+	    "[--insecure host]...]\n"
+	    "              name ... | --all\n");
 	exit(status);
 }
 
@@ -25,11 +28,12 @@ usage(int status)
  * the others stay, with LinuxKit's reasons.
  */
 static int
-published(struct cache_item *it, size_t n, const char **names,
+published(const struct cli *cli, struct cache_item *it, size_t n, const char **names,
     const char **expect, size_t *k)
 {
 	/* no cache for the puller: one process opens .lock once */
-	struct pull_opts o = { .tool = "oci-rm", .all = 1, .log = msglog };
+	struct pull_opts o = { .tool = "oci-rm", .all = 1, .log = msglog,
+	    .jobs = cli->jobs, .insecure = cli->insecure };
 	struct pull_result res;
 	struct puller *pl = puller_new(&o);
 	const char *remote;
@@ -42,7 +46,7 @@ published(struct cache_item *it, size_t n, const char **names,
 			continue;
 		ref = ref_canonical(it[i].name, 1);
 		if (!ref || puller_run(pl, PULL_RESOLVE, ref, &res) == -1) {
-			if (ref && errno == ENOENT)
+			if (ref && err_kind() == ERR_NOTFOUND)
 				warnmsg("image %s not found in remote registry, "
 				    "leaving in cache", it[i].name);
 			else
@@ -102,41 +106,35 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+		CLI_LONG_COMMON, CLI_LONG_CACHE, CLI_LONG_NET,
 		{ "all",	no_argument,		NULL, 'a' },
-		{ "cache",	required_argument,	NULL, 'C' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "published-only", no_argument,	NULL, 'p' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "verbose",	no_argument,		NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cli cli = CLI_INIT;
 	struct cache_item *it = NULL;
 	struct rm_result res;
 	struct layout l;
-	const char **names, **expect = NULL, *cachedir = NULL;
+	const char **names, **expect = NULL;
 	char *dir;
 	size_t i, n = 0, k = 0;
 	int ch, all = 0, pub = 0, rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "C:hqv", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':	all = 1; break;
-		case 'C':	cachedir = optarg; break;
-		case 'h':	usage(EXIT_SUCCESS); break;
-		case 'p':	pub = 1; break;
-		case 'q':	verbosity--; break;
-		case 'v':	verbosity++; break;
-		default:	usage(EXIT_USAGE);
-		}
+	while ((ch = getopt_long(argc, argv, CLI_SHORT_CACHE CLI_SHORT_JOBS
+	    CLI_SHORT_COMMON, opts, NULL)) != -1) {
+		if (ch == 'a' || ch == 'p')
+			*(ch == 'a' ? &all : &pub) = 1;
+		else if ((ch = cli_opt(&cli, ch, optarg)) != 0)
+			usage(ch == 1 ? EXIT_SUCCESS : EXIT_USAGE);
 	}
 	argc -= optind;
 	argv += optind;
 	if (all == (argc > 0))
 		usage(EXIT_USAGE);
-	dir = layout_default_path(cachedir);
+	dir = layout_default_path(cli.cache);
 	if (layout_open(&l, dir, 0) == -1)
-		die_err(exit_for_errno(), "cannot remove from '%s'", dir);
+		die_err(exit_for_err(), "cannot remove from '%s'", dir);
 	names = (const char **)argv;
 	if (pub) {
 		if (cache_list(&l, argc, names, 0, &it, &n) == -1)
@@ -147,7 +145,7 @@ main(int argc, char *argv[])
 			if (!it[i].desc)
 				rc = exit_worst(rc, EXIT_NOTFOUND), warnmsg("cannot "
 				    "remove '%s': not in the cache", it[i].arg);
-		rc = exit_worst(rc, published(it, n, names, expect, &k));
+		rc = exit_worst(rc, published(&cli, it, n, names, expect, &k));
 	} else if (all) {
 		if (cache_clean(&l, &res) == -1)
 			die_err(EXIT_FAILURE, "cannot empty '%s'", dir);

@@ -284,7 +284,7 @@ main(int argc, char *argv[])
 					break;
 				/* not in the cache: fetch it, then look again */
 				if (fetch(cachedir, &plat, ref) == -1) {
-					rc = exit_for_errno();
+					rc = exit_for_err();
 					warnmsg_err("image '%s' of package '%s' "
 					    "is not in the cache '%s' and cannot "
 					    "be fetched", ref, argv[0], cachedir);
@@ -293,7 +293,7 @@ main(int argc, char *argv[])
 				errno = ENOENT;
 			}
 			if (r == -1) {
-				rc = exit_for_errno();
+				rc = exit_for_err();
 				warnmsg_err("cannot use image '%s' of package "
 				    "'%s'", ref, argv[0]);
 				goto out;

@@ -9,7 +9,7 @@
 #include "die.h"
 #include "err.h"
 #include "gittree.h"
-#include "json.h"
+#include "jsonio.h"
 #include "pkg.h"
 #include "ref.h"
 #include "xalloc.h"
@@ -61,7 +61,7 @@ one(struct gitcache *gc, const char *dir, const struct pkg_opts *o,
 
 	if (pkg_load(&p, gc, dir, o) == -1) {
 		warnmsg_err("cannot resolve package '%s'", dir);
-		return errno == ENOENT ? EXIT_NOTFOUND : EXIT_FAILURE;
+		return exit_for_err();
 	}
 	full = ref_canonical(p.ref, 0);
 	if (canonical && !full && !as_json) {
@@ -74,7 +74,7 @@ one(struct gitcache *gc, const char *dir, const struct pkg_opts *o,
 			warnmsg_err("cannot plan package '%s'", dir);
 			goto out;
 		}
-		json_dump_buf(plan, &b);
+		jsonio_dump(plan, &b);
 		buf_adds(&b, "\n");
 	} else
 		buf_addf(&b, "%s\n", canonical ? full : p.ref);

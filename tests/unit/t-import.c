@@ -8,10 +8,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "desc.h"
 #include "digest.h"
 #include "err.h"
 #include "import.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "tap.h"

@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "desc.h"
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
+#include "record.h"
 #include "tap.h"
 
 #define D "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -12,7 +14,7 @@
 static int
 parses(const char *s)
 {
-	json_t *j = json_parse(s, strlen(s), "t");
+	json_t *j = jsonio_parse(s, strlen(s), "t");
 
 	json_decref(j);
 	return j != NULL;
@@ -33,7 +35,7 @@ main(void)
 	ok(!parses("{\"a\":1} x"), "trailing data refused");
 	ok(!parses("{\"a\":\"\\u0000\"}"), "NUL in a string refused");
 	ok(!parses("{\"a\":\"\xff\"}"), "invalid UTF-8 refused");
-	ok(!json_parse("{\n\"a\":", 6, "doc.json") &&
+	ok(!jsonio_parse("{\n\"a\":", 6, "doc.json") &&
 	    strstr(err_msg(), "doc.json:2:") != NULL, "message names the line: %s",
 	    err_msg());
 
@@ -41,7 +43,7 @@ main(void)
 	ok(desc_check(d, "t") == 0, "a new descriptor checks");
 	desc_annotate(d, "k", "v");
 	is(desc_annotation(d, "k"), "v", "annotation set and read");
-	json_dump_buf(d, &b);
+	jsonio_dump(d, &b);
 	is(b.data, "{\"mediaType\":\"application/x\",\"digest\":\"" D
 	    "\",\"size\":3,\"annotations\":{\"k\":\"v\"}}",
 	    "dump is compact, in insertion order");
@@ -62,10 +64,10 @@ main(void)
 	    "one line per record");
 
 	f = fmemopen(out, outlen, "r");
-	ok(record_read(f, &j, &line) == 1 && !strcmp(json_str(j, "ref"),
+	ok(record_read(f, &j, &line) == 1 && !strcmp(jsonio_str(j, "ref"),
 	    "docker.io/library/x:1"), "record read back");
 	json_decref(j);
-	ok(record_read(f, &j, &line) == 1 && !json_str(j, "ref"),
+	ok(record_read(f, &j, &line) == 1 && !jsonio_str(j, "ref"),
 	    "unnamed record read back");
 	json_decref(j);
 	ok(record_read(f, &j, &line) == 0 && line == 2, "end of records");

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "desc.h"
 #include "err.h"
-#include "json.h"
+#include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
 #include "tap.h"

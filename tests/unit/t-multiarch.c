@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "desc.h"
+#include "jsonio.h"
 #include "manifest.h"
 #include "multiarch.h"
 #include "tap.h"

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "jsonio.h"
 #include "platform.h"
 #include "tap.h"
 
