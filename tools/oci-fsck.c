@@ -1,5 +1,4 @@
 /* tools/oci-fsck.c - check the cache; repair it and collect its garbage */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
