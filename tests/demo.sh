@@ -23,16 +23,8 @@ oci-import -v -C "$cache" "$tmp/hello.tar" | tee "$tmp/records" |
 echo "== imported again: nothing new to store"
 oci-import -v -C "$cache" "$tmp/hello.tar" >/dev/null
 
-echo "== the cache holds (name, root digest, platforms)"
-jq -r '.manifests[] | .annotations["org.opencontainers.image.ref.name"]
-    + "  " + .digest' "$cache/index.json" |
-while read -r name digest; do
-	platforms=$(jq -r '[.manifests[]?.platform
-	    | select(.os != "unknown") | .os + "/" + .architecture]
-	    | join(", ")' "$cache/blobs/sha256/${digest#sha256:}")
-	printf '    %s  %s  [%s]\n' "$name" "$(echo "$digest" | cut -c1-19)" \
-	    "$platforms"
-done
+echo "== oci-ls -l -C \$cache: the cache holds"
+oci-ls -l -C "$cache" | sed 's/^/    /'
 echo "== $(find "$cache/blobs" -type f | wc -l) blobs, all verified on the way in"
 if command -v skopeo >/dev/null 2>&1; then
 	echo "== skopeo reads it back (oci: transport)"

@@ -36,21 +36,24 @@ human(int64_t n, char *out, size_t len)
 static void
 table(const struct cache_item *it, size_t n)
 {
-	size_t i, w = 4;
+	size_t i, w = 4, pw = 9;
 	char size[32];
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (it[i].desc && it[i].name && strlen(it[i].name) > w)
 			w = strlen(it[i].name);
-	printf("%-*s  %-19s  %-23s  %s\n", (int)w, "NAME", "DIGEST",
+		if (it[i].desc && strlen(it[i].platforms) > pw)
+			pw = strlen(it[i].platforms);
+	}
+	printf("%-*s  %-19s  %-*s  %s\n", (int)w, "NAME", "DIGEST", (int)pw,
 	    "PLATFORMS", "SIZE");
 	for (i = 0; i < n; i++) {
 		if (!it[i].desc)
 			continue;
 		human(it[i].bytes, size, sizeof(size));
-		printf("%-*s  %.19s  %-23s  %s%s\n", (int)w,
+		printf("%-*s  %.19s  %-*s  %s%s\n", (int)w,
 		    it[i].name ? it[i].name : "-", desc_digest(it[i].desc),
-		    it[i].platforms, size, it[i].complete ? "" : " (incomplete)");
+		    (int)pw, it[i].platforms, size, it[i].complete ? "" : " (incomplete)");
 	}
 }
 
