@@ -135,7 +135,7 @@ struct rm_result {
 
 /*
  * Remove names and then the blobs no remaining name reaches
- * (linuxkit-compat reference counting, ocikit(7)), under the lock:
+ * (doc/linuxkit-compat.md §9.8), under the lock:
  * index.json is replaced first, so a crash leaves names that resolve.
  * expect[i], when non-NULL, is the root digest names[i] must still
  * have (oci-rm --published-only); a name since changed is kept.
