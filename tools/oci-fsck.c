@@ -4,10 +4,10 @@
 
 #include "cache.h"
 #include "cli.h"
+#include "desc.h"
 #include "die.h"
 #include "err.h"
 #include "fsck.h"
-#include "desc.h"
 #include "record.h"
 
 static void

@@ -1,5 +1,4 @@
 /* tools/oci-ls.c - list the names in the cache, as records or a table */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,9 +6,9 @@
 
 #include "cache.h"
 #include "cli.h"
+#include "desc.h"
 #include "die.h"
 #include "err.h"
-#include "desc.h"
 #include "record.h"
 
 static void

@@ -1,16 +1,15 @@
 /* tools/oci-rm.c - remove names from the cache, and the blobs only they used */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cache.h"
 #include "cli.h"
+#include "desc.h"
 #include "die.h"
 #include "err.h"
-#include "desc.h"
-#include "record.h"
 #include "pull.h"
+#include "record.h"
 #include "ref.h"
 
 static void
@@ -28,8 +27,8 @@ usage(int status)
  * the others stay, with LinuxKit's reasons.
  */
 static int
-published(const struct cli *cli, struct cache_item *it, size_t n, const char **names,
-    const char **expect, size_t *k)
+published(const struct cli *cli, struct cache_item *it, size_t n,
+    const char **names, const char **expect, size_t *k)
 {
 	/* no cache for the puller: one process opens .lock once */
 	struct pull_opts o = { .tool = "oci-rm", .all = 1, .log = msglog,

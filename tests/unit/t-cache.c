@@ -1,4 +1,4 @@
-/* tests/unit/t-cache.c - reachability, reference counting, the writers' check */
+/* tests/unit/t-cache.c - reachability, reference counting, writers' check */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +54,8 @@ main(void)
 	struct rm_result res;
 	char dir[] = "/tmp/t-cache.XXXXXX", path[64];
 	json_t *cfg1, *cfg2, *shared, *own1, *own2, *m1, *m2, *idx, *ghost;
-	const char *names[2] = { "docker.io/library/one:1", "docker.io/library/two:1" };
+	const char *names[2] = { "docker.io/library/one:1",
+	    "docker.io/library/two:1" };
 	json_t *descs[2];
 	char *s;
 
