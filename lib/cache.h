@@ -8,7 +8,7 @@
  * missing, corrupt and unreachable blobs, and writers check under the
  * lock that a name resolves before they record it.
  *
- * A pull stores only the platforms asked for (ocikit(7)), so an index
+ * A pull stores only the platforms asked for (oci-fetch(1)), so an index
  * entry with a real platform may be absent from blobs/: that blob is
  * optional. Every other blob a present index or manifest names is
  * required, except foreign layers, which are never fetched.
