@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "digest.h"
 #include "err.h"
@@ -576,7 +577,7 @@ record_names(struct puller *c, struct plan *p)
 			descs[n++] = d;
 		}
 	}
-	rc = layout_set_refs(&c->l, n, names, descs);
+	rc = cache_set_refs(&c->l, n, names, descs);
 	for (i = 0; i < no; i++)
 		free(owned[i]);
 	json_decref(root);
