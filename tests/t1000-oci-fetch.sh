@@ -123,8 +123,8 @@ test_expect_success 'a single image: one record with the config platform' '
 	lk_accepts c5 $REG/single/app:1
 '
 
-test_expect_success 'a single image for another platform is an error naming it' '
-	test_expect_code 1 oci-fetch -C c6 -p linux/amd64 $REG/single/arm:1 >out 2>err &&
+test_expect_success 'a single image for another platform is not found (3), as with --resolve' '
+	test_expect_code 3 oci-fetch -C c6 -p linux/amd64 $REG/single/arm:1 >out 2>err &&
 	test ! -s out &&
 	test_one_line_error err "linux/arm64" &&
 	grep "^oci-fetch: cannot pull .$REG/single/arm:1." err &&

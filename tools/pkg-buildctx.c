@@ -19,6 +19,7 @@
 #include "platform.h"
 #include "pull.h"
 #include "ref.h"
+#include "regpool.h"
 #include "xalloc.h"
 
 static void
@@ -51,9 +52,10 @@ static const struct option longopts[] = {
 static int
 fetch(const char *cachedir, const struct platform *plat, const char *ref)
 {
-	struct pull_opts o = { .tool = "pkg-buildctx", .cache = cachedir,
-	    .nplat = 1, .log = msglog };
+	struct http_opts ho = { .tool = "pkg-buildctx", .log = msglog };
+	struct pull_opts o = { .cache = cachedir, .nplat = 1, .log = msglog };
 	struct pull_result res = PULL_RESULT_INIT;
+	struct regpool pool;
 	struct puller *pl;
 	char *name;
 	int rc;
@@ -61,10 +63,13 @@ fetch(const char *cachedir, const struct platform *plat, const char *ref)
 	if ((name = ref_canonical(ref, 1)) == NULL)
 		return -1;
 	o.plats[0] = *plat;
+	regpool_init(&pool, &ho);
+	o.pool = &pool;
 	pl = puller_new(&o);
 	rc = puller_run(pl, PULL_FETCH, name, &res);
 	pull_result_release(&res);
 	puller_free(pl);
+	regpool_release(&pool);
 	free(name);
 	return rc;
 }
