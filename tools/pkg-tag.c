@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "die.h"
 #include "err.h"
 #include "gittree.h"
@@ -43,8 +44,8 @@ static const struct option longopts[] = {
 	{ "force-dirty", no_argument, NULL, OPT_FORCE_DIRTY },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "build-yml", required_argument, NULL, OPT_BUILD_YML },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_LONG_COMMON,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -60,8 +61,11 @@ one(struct gitcache *gc, const char *dir, const struct pkg_opts *o,
 	int rc = EXIT_FAILURE;
 
 	if (pkg_load(&p, gc, dir, o) == -1) {
-		warnmsg_err("cannot resolve package '%s'", dir);
-		return exit_for_err();
+		rc = exit_for_err();
+		/* -q: an expected "not found" is said by the status alone */
+		if (rc != EXIT_NOTFOUND || verbosity >= 0)
+			warnmsg_err("cannot resolve package '%s'", dir);
+		return rc;
 	}
 	full = ref_canonical(p.ref, 0);
 	if (canonical && !full && !as_json) {
@@ -94,11 +98,13 @@ int
 main(int argc, char *argv[])
 {
 	struct pkg_opts o = PKG_OPTS_INIT;
+	struct cli cli = CLI_INIT;
 	struct gitcache gc;
 	int ch, i, canonical = 0, as_json = 0, rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CLI_SHORT_COMMON, longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_ORG:		o.org = optarg; break;
 		case OPT_HASH:		o.hash = optarg; break;
@@ -109,9 +115,10 @@ main(int argc, char *argv[])
 		case OPT_FORCE_DIRTY:	o.force_dirty = 1; break;
 		case OPT_CANONICAL:	canonical = 1; break;
 		case OPT_BUILD_YML:	o.build_yml = optarg; break;
-		case 'j':		as_json = 1; break;
-		case 'h':		usage(EXIT_SUCCESS); break;
-		default:		usage(EXIT_USAGE);
+		case OPT_JSON:		as_json = 1; break;
+		default:
+			if ((ch = cli_opt(&cli, ch, optarg)) != 0)
+				usage(ch == 1 ? EXIT_SUCCESS : EXIT_USAGE);
 		}
 	}
 	argc -= optind;
