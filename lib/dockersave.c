@@ -19,6 +19,8 @@
 #include "ref.h"
 #include "xalloc.h"
 
+#define MAX_DEPTH	4	/* nested indexes */
+
 void
 dockersave_image_release(struct dockersave_image *img)
 {
@@ -60,7 +62,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 	size_t i;
 	int depth, score, top, rc = -1;
 
-	for (depth = 0; depth < 4; depth++) {
+	for (depth = 0; depth < MAX_DEPTH; depth++) {
 		mt = desc_media_type(*desc);
 		buf_reset(&b);
 		if (layout_blob_read(l, desc_digest(*desc), JSONIO_MAX_DOC,
@@ -75,9 +77,8 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 				if (!layout_blob_has(l, desc_digest(e),
 				    desc_size(e))) {
 					json_decref(kids);
-					err_set(ENOENT, "blob %s of image %s is "
-					    "not in the cache", desc_digest(e),
-					    ref);
+					err_notfound("blob '%s' is not in the "
+					    "cache", desc_digest(e));
 					goto out;
 				}
 			json_decref(kids);
@@ -101,8 +102,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 		if (!best) {
 			json_decref(kids);
 			platform_format(plat, want, sizeof(want));
-			err_set(ENOENT, "image %s has no %s manifest", ref,
-			    want);
+			err_notfound("no %s manifest", want);
 			goto out;
 		}
 		json_incref(best);
@@ -110,7 +110,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 		json_decref(*desc);
 		*desc = best;
 	}
-	err_set(EINVAL, "image %s: indexes nested too deeply", ref);
+	err_set(EINVAL, "indexes nested more than %d deep", MAX_DEPTH);
 out:
 	manifest_release(&m);
 	buf_release(&b);
@@ -130,10 +130,10 @@ dockersave_resolve(struct layout *l, const char *ref,
 	if (ref_parse(&r, ref) == -1 || !(canon = ref_canonical(ref, 0)))
 		goto out;
 	if (layout_resolve(l, canon, &desc) == -1) {
-		if (errno != ENOENT)
+		if (err_kind() != ERR_NOTFOUND)
 			goto out;
 		if (!(desc = by_digest(l, r.digest))) {
-			err_set(ENOENT, "image %s is not in the cache", ref);
+			err_notfound("not in the cache");
 			goto out;
 		}
 	}
