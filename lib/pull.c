@@ -151,8 +151,9 @@ puller_select(struct puller *c, const json_t *index, const char *what,
 	size_t i, k;
 
 	if (json_array_size(m) > PULL_MAX_ENTRIES)
-		return err_set(EINVAL, "index '%s' has %zu entries, more than "
-		    "%d", what, json_array_size(m), PULL_MAX_ENTRIES);
+		return err_set(EINVAL, "%s%s%s has %zu entries, more than %d",
+		    what ? "index '" : "the index", what ? what : "",
+		    what ? "'" : "", json_array_size(m), PULL_MAX_ENTRIES);
 	json_array_foreach(m, i, d) {
 		json_t *p = json_object_get(d, "platform");
 
@@ -172,8 +173,9 @@ puller_select(struct puller *c, const json_t *index, const char *what,
 		buf_addf(&missing, "%s%s", missing.len ? ", " : "", pf);
 	}
 	if (missing.len > 0) {
-		err_notfound("index %s does not contain target platforms %s",
-		    what, missing.data);
+		err_notfound("%s%s%s does not contain target platforms %s",
+		    what ? "index '" : "the index", what ? what : "",
+		    what ? "'" : "", missing.data);
 		buf_release(&missing);
 		return -1;
 	}
@@ -573,7 +575,7 @@ pull(struct puller *c, struct plan *p)
 	p->records = json_array();
 	json_object_set_new(p->seen, rm.digest, json_integer(1));
 	if (m.kind == MT_KIND_INDEX ?
-	    pull_entries(c, p, m.json, p->name, 0, 1) == -1 :
+	    pull_entries(c, p, m.json, NULL, 0, 1) == -1 :
 	    pull_single(c, p, &m) == -1)
 		goto out;
 	if (registry_fetch_run(p->fetch, &nblobs, &bytes) == -1)
@@ -700,7 +702,7 @@ resolve(struct puller *c, struct plan *p)
 	p->records = json_array();
 	if (kind == MT_KIND_INDEX) {
 		extra = json_array();
-		rc = puller_select(c, m.json, p->name, p->records, extra);
+		rc = puller_select(c, m.json, NULL, p->records, extra);
 		json_decref(extra);
 	} else
 		rc = platformed ? resolve_single(c, p, &m) : 0;
@@ -721,7 +723,7 @@ manifest_child(struct puller *c, struct plan *p, const struct manifest *m,
 
 	if (c->nplat > 1)
 		err_usage("--manifest takes one --platform");
-	else if (puller_select(c, m->json, p->name, chosen, extra) == 0) {
+	else if (puller_select(c, m->json, NULL, chosen, extra) == 0) {
 		d = json_array_get(chosen, 0);
 		reg_manifest_release(rm);
 		*rm = (struct reg_manifest)REG_MANIFEST_INIT;

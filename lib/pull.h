@@ -68,6 +68,8 @@ int	puller_cached(struct puller *pl, const char *name,
  * The entries of an index to keep: the best match for each wanted
  * platform (appended to chosen), every entry without a real platform
  * (to extra). -1, kind "not found", naming the platforms it lacks.
+ * what names the index in messages; NULL for the root, which the caller
+ * names.
  */
 int	puller_select(struct puller *pl, const json_t *index, const char *what,
 	    json_t *chosen, json_t *extra);
