@@ -656,21 +656,26 @@ resolve_body(struct puller *c, struct plan *p, struct reg_manifest *rm,
 	return 0;
 }
 
-/* a single image resolved for an explicit platform: its config decides */
+/*
+ * A single image asked for an explicit platform: its config decides, the
+ * same way for --resolve and --manifest as for a pull. *plat may be NULL.
+ */
 static int
-resolve_single(struct puller *c, struct plan *p, const struct manifest *m)
+resolve_single(struct puller *c, struct plan *p, const struct manifest *m,
+    json_t **plat)
 {
-	json_t *cd = json_object_get(m->json, "config"), *plat = NULL;
+	json_t *cd = json_object_get(m->json, "config"), *pj = NULL;
 	struct buf cfg = BUF_INIT;
 	int rc = -1;
 
 	if (check_single(c) == 0 && registry_get_blob_mem(p->reg, p->r.path,
 	    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == 0 &&
-	    check_config_platform(c, &cfg, &plat) == 0) {
-		json_object_set(p->root, "platform", plat);
+	    check_config_platform(c, &cfg, &pj) == 0)
 		rc = 0;
-	}
-	json_decref(plat);
+	if (rc == 0 && plat != NULL)
+		*plat = pj;
+	else
+		json_decref(pj);
 	buf_release(&cfg);
 	return rc;
 }
@@ -680,7 +685,7 @@ resolve(struct puller *c, struct plan *p)
 {
 	struct reg_manifest rm = REG_MANIFEST_INIT;
 	struct manifest m = MANIFEST_INIT;
-	json_t *extra;
+	json_t *extra, *plat = NULL;
 	int rc = -1, kind, platformed = c->explicit_plat && !c->all;
 
 	if ((p->reg = regpool_get(c->pool, p->r.domain)) == NULL)
@@ -704,8 +709,11 @@ resolve(struct puller *c, struct plan *p)
 		extra = json_array();
 		rc = puller_select(c, m.json, NULL, p->records, extra);
 		json_decref(extra);
+	} else if (platformed) {
+		if ((rc = resolve_single(c, p, &m, &plat)) == 0)
+			json_object_set_new(p->root, "platform", plat);
 	} else
-		rc = platformed ? resolve_single(c, p, &m) : 0;
+		rc = 0;
 out:
 	manifest_release(&m);
 	reg_manifest_release(&rm);
@@ -754,8 +762,9 @@ get_manifest(struct puller *c, struct plan *p, struct buf *out)
 	if (manifest_parse(&m, rm.body.data, rm.body.len, rm.media_type, NULL,
 	    p->name) == -1)
 		goto out;
-	if (m.kind == MT_KIND_INDEX && c->explicit_plat && !c->all &&
-	    manifest_child(c, p, &m, &rm) == -1)
+	if (c->explicit_plat && !c->all && (m.kind == MT_KIND_INDEX ?
+	    manifest_child(c, p, &m, &rm) : resolve_single(c, p, &m,
+	    NULL)) == -1)
 		goto out;
 	buf_add(out, rm.body.data, rm.body.len);
 	rc = 0;

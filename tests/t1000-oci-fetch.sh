@@ -208,6 +208,16 @@ test_expect_success 'a missing manifest is 3 in every mode, named once' '
 	done
 '
 
+test_expect_success 'a single image for another platform is 3 in every mode' '
+	for m in "" --resolve --manifest; do
+		test_expect_code 3 oci-fetch -C c13 $m -p linux/amd64 \
+		    $REG/single/arm:1 >out 2>err || return 1
+		test ! -s out && test_one_line_error err "linux/arm64" || return 1
+	done &&
+	oci-fetch --manifest -p linux/arm64 $REG/single/arm:1 >out &&
+	jq -e ".config.digest" out
+'
+
 test_expect_success '-q: the expected "not found" of an exit 3 is silent' '
 	for m in "" --resolve --manifest; do
 		test_expect_code 3 oci-fetch -q -C c13 $m $REG/multi/app:nope \
