@@ -851,6 +851,12 @@ puller_run(struct puller *c, enum pull_mode mode, const char *name,
 	case PULL_FETCH:
 		rc = fetch(c, &p, res);
 		break;
+	case PULL_CACHED:
+		if ((rc = puller_cached(c, name, res)) == 0)
+			err_notfound("not in the cache for the requested "
+			    "platforms");
+		rc = rc == 1 ? 0 : -1;
+		break;
 	}
 	if (rc == 0 && res->records == NULL && mode != PULL_MANIFEST)
 		res->records = json_array();

@@ -24,7 +24,8 @@
 #define PULL_MAX_DEPTH		4	/* nested indexes below the root */
 #define PULL_MAX_ENTRIES	1024	/* entries of one index */
 
-enum pull_mode { PULL_FETCH, PULL_RESOLVE, PULL_MANIFEST };
+/* PULL_CACHED: the cache alone, "not found" when it lacks anything */
+enum pull_mode { PULL_FETCH, PULL_RESOLVE, PULL_MANIFEST, PULL_CACHED };
 
 struct pull_opts {
 	struct regpool	*pool;		/* the registries; the caller's */

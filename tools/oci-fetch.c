@@ -43,7 +43,8 @@ static const struct option longopts[] = {
 static const char *const verbs[] = {
 	[PULL_FETCH] = "pull",
 	[PULL_RESOLVE] = "resolve",
-	[PULL_MANIFEST] = "get the manifest of"
+	[PULL_MANIFEST] = "get the manifest of",
+	[PULL_CACHED] = "find in the cache"
 };
 
 static int

@@ -235,6 +235,16 @@ main(void)
 	ok(cached(&pool, SINGLE, "linux/arm64,linux/amd64", NULL) == 0,
 	    "a single image cannot serve two platforms");
 
+	pl = puller(&pool, "linux/amd64", 0);
+	ok(puller_run(pl, PULL_CACHED, NAME, &res) == 0 && res.warm &&
+	    json_array_size(res.records) == 1, "PULL_CACHED: present");
+	pull_result_release(&res);
+	err_clear();
+	ok(puller_run(pl, PULL_CACHED, "127.0.0.1:1/t/other:1", &res) == -1 &&
+	    err_kind() == ERR_NOTFOUND, "PULL_CACHED: absent is not found, "
+	    "with no request");
+	puller_free(pl);
+
 	remove_blob(arm_layer);
 	ok(cached(&pool, NAME, "linux/amd64", NULL) == 1,
 	    "another platform's missing layer does not matter");
