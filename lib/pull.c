@@ -333,10 +333,14 @@ puller_cached(struct puller *c, const char *name, struct pull_result *res)
 	int ok = 0;
 
 	*res = (struct pull_result)PULL_RESULT_INIT;
-	if (open_cache(c, LAYOUT_CREATE) == -1) {
+	/* a question: a cache that does not exist holds nothing */
+	if (open_cache(c, 0) == -1) {
 		json_decref(memo);
 		json_decref(records);
-		return -1;
+		if (err_kind() != ERR_NOTFOUND)
+			return -1;
+		err_clear();
+		return 0;
 	}
 	if (layout_resolve(&c->l, name, &d) == -1 ||
 	    !complete(c, d, 0, memo, records) ||
@@ -803,13 +807,14 @@ fetch(struct puller *c, struct plan *p, struct pull_result *res)
 {
 	int rc;
 
+	if (open_cache(c, LAYOUT_CREATE) == -1)
+		return -1;
 	if (!c->pull && (rc = puller_cached(c, p->name, res)) != 0) {
 		if (rc == 1)
 			say(c, 1, "'%s': in the cache", p->name);
 		return rc == 1 ? 0 : -1;
 	}
-	if (open_cache(c, LAYOUT_CREATE) == -1 || pull(c, p) == -1 ||
-	    record_names(c, p) == -1)
+	if (pull(c, p) == -1 || record_names(c, p) == -1)
 		return -1;
 	res->root = p->root;
 	res->records = p->records;

@@ -60,8 +60,8 @@ int	puller_run(struct puller *pl, enum pull_mode mode, const char *name,
 /*
  * The presence check alone: 1 with res filled when name and everything
  * the wanted platforms need are in the cache (manifests and configs read
- * and verified, layers present with their size), 0 when not, -1 when the
- * cache cannot be opened.
+ * and verified, layers present with their size), 0 when not (a cache
+ * that does not exist is not created), -1 when it cannot be opened.
  */
 int	puller_cached(struct puller *pl, const char *name,
 	    struct pull_result *res);

@@ -105,7 +105,7 @@ main(int argc, char *argv[])
 				    p.dep[i].shown);
 		if (buildctx_write(&p, STDOUT_FILENO, reproducible,
 		    epoch) == -1) {
-			rc = EXIT_FAILURE;
+			rc = exit_for_err();
 			warnmsg_err("cannot write the context of '%s'",
 			    argv[optind]);
 		}

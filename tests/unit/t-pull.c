@@ -268,6 +268,9 @@ main(void)
 		    &res) == -1 && err_kind() == ERR_FAILURE,
 		    "--resolve against a closed port is a failure, not absence");
 		ok(access(nocache, F_OK) == -1, "and created no cache");
+		ok(puller_cached(pl, NAME, &res) == 0 &&
+		    access(nocache, F_OK) == -1,
+		    "the presence check in no cache: absent, nothing created");
 		puller_free(pl);
 	}
 
