@@ -16,6 +16,7 @@
 #include "buildyml.h"
 #include "dockersave.h"
 #include "err.h"
+#include "gittree.h"
 #include "layout.h"
 #include "pkg.h"
 #include "pull.h"
@@ -29,8 +30,18 @@ ar_fail(struct buildctx *c, const char *what)
 {
 	const char *m = archive_error_string(c->a);
 
+	if (c->out.err)
+		return err_sys(c->out.err, "cannot write '%s' to the context",
+		    what);
 	return err_set(EIO, "cannot write '%s' to the context: %s", what,
 	    m ? m : "error");
+}
+
+/* the output failed under libarchive's feet (see tarx_sink) */
+static int
+out_failed(struct buildctx *c, const char *what)
+{
+	return c->out.err ? ar_fail(c, what) : 0;
 }
 
 int
@@ -41,11 +52,21 @@ buildctx_open(struct buildctx *c, int fd, int clamp, int64_t epoch)
 	c->a = a;
 	c->clamp = clamp;
 	c->epoch = epoch;
+	/*
+	 * Names are stored as the bytes they are on disk, whatever the
+	 * locale: "café.txt" or a name that is not UTF-8 at all.
+	 */
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    archive_write_set_options(a, "hdrcharset=BINARY") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
 		ar_fail(c, "stream");
-		buildctx_abort(c);
+		archive_write_free(a);
+		c->a = NULL;
+		return -1;
+	}
+	if (tarx_write_open_fd(a, &c->out, fd) == -1) {
+		archive_write_free(a);
+		c->a = NULL;
 		return -1;
 	}
 	return 0;
@@ -67,7 +88,7 @@ copy_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 		if (r == 0)
 			return err_set(EIO, "'%s' shrank while it was read",
 			    name);
-		if (archive_write_data(c->a, tmp, r) != r)
+		if (archive_write_data(c->a, tmp, r) != r || c->out.err)
 			return ar_fail(c, name);
 		size -= r;
 	}
@@ -78,13 +99,16 @@ copy_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 int
 buildctx_add_dir(struct buildctx *c, const char *name)
 {
-	return tarx_write_entry(c->a, name, 1, 0);
+	if (tarx_write_entry(c->a, name, 1, 0) == -1)
+		return -1;
+	return out_failed(c, name);
 }
 
 int
 buildctx_add_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 {
-	if (tarx_write_entry(c->a, name, 0, size) == -1)
+	if (tarx_write_entry(c->a, name, 0, size) == -1 ||
+	    out_failed(c, name) == -1)
 		return -1;
 	return copy_fd(c, name, fd, size);
 }
@@ -148,7 +172,7 @@ add_one(struct buildctx *c, const char *path, const char *name,
 		rc = 0;		/* sockets cannot be stored */
 		goto out;
 	}
-	if (archive_write_header(c->a, e) != ARCHIVE_OK) {
+	if (archive_write_header(c->a, e) != ARCHIVE_OK || c->out.err) {
 		ar_fail(c, name);
 		goto out;
 	}
@@ -232,7 +256,7 @@ buildctx_close(struct buildctx *c)
 {
 	int rc = 0;
 
-	if (archive_write_close(c->a) != ARCHIVE_OK)
+	if (archive_write_close(c->a) != ARCHIVE_OK || c->out.err)
 		rc = ar_fail(c, "end of stream");
 	archive_write_free(c->a);
 	c->a = NULL;
@@ -242,11 +266,8 @@ buildctx_close(struct buildctx *c)
 void
 buildctx_abort(struct buildctx *c)
 {
-	/* failed first, so that free writes no end blocks after a half entry */
-	if (c->a) {
-		archive_write_fail(c->a);
-		archive_write_free(c->a);
-	}
+	/* no end blocks after a half entry, and nothing leaked */
+	tarx_write_abort(c->a, &c->out);
 	c->a = NULL;
 }
 
@@ -292,27 +313,25 @@ plan_dockerfile(struct buildctx_plan *p)
 }
 
 /*
- * One extra source "src:dst", parsed and checked: the one place its
- * validity is decided, so that the context never holds a source the
- * package's tag (pkg-tag(1)) would refuse.
+ * One extra source "src:dst": pkg_source_check() decides its validity, the
+ * check pkg-tag(1) makes, so the context never holds a source the
+ * package's tag would refuse (outside git, through a link, uncommitted).
+ * What only a context needs is checked here: a file must have a name.
  */
 static int
-plan_source(struct buildctx_plan *p, const char *entry, struct buildctx_source *s)
+plan_source(struct buildctx_plan *p, struct gitcache *gc, const char *entry,
+    struct buildctx_source *s)
 {
+	struct pkg_source ps;
 	struct stat st;
-	char *dst;
+	const char *name;
 
-	if (pkg_parse_source(p->pkgdir, entry, &s->src, &dst) == -1)
+	if (pkg_source_check(gc, p->pkgdir, entry, "HEAD", &ps) == -1)
 		return err_as(ERR_FAILURE);
-	s->name = xstrdup(*dst == '/' ? dst + 1 : dst);
-	free(dst);
-	if (*s->name == '\0') {
-		free(s->name);
-		s->name = xstrdup(".");
-	}
-	if (strcmp(s->name, "..") == 0 || strncmp(s->name, "../", 3) == 0)
-		return err_set(EINVAL, "extra source '%s' escapes the context",
-		    entry);
+	s->src = ps.src;
+	name = ps.dst + (*ps.dst == '/');
+	s->name = xstrdup(*name ? name : ".");
+	free(ps.dst);
 	if (lstat(s->src, &st) == -1)
 		return err_sys(errno, "cannot read extra source '%s'", s->src);
 	if (!S_ISDIR(st.st_mode) && strcmp(s->name, ".") == 0)
@@ -324,15 +343,18 @@ plan_source(struct buildctx_plan *p, const char *entry, struct buildctx_source *
 static int
 plan_sources(struct buildctx_plan *p)
 {
+	struct gitcache gc;
 	size_t i, n = p->y.extra_sources.n;
+	int rc = 0;
 
 	p->src = xcalloc(n ? n : 1, sizeof(*p->src));
-	for (i = 0; i < n; i++) {
+	gitcache_init(&gc);
+	for (i = 0; i < n && rc == 0; i++) {
 		p->nsrc++;
-		if (plan_source(p, p->y.extra_sources.v[i], &p->src[i]) == -1)
-			return -1;
+		rc = plan_source(p, &gc, p->y.extra_sources.v[i], &p->src[i]);
 	}
-	return 0;
+	gitcache_release(&gc);
+	return rc;
 }
 
 /* the last path component of a reference's repository: no tag, no digest */

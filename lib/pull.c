@@ -502,13 +502,16 @@ root_from_cache(struct puller *c, const char *digest, int64_t size,
 	return 0;
 }
 
-/* the root: by tag HEAD first, then the cached bytes or a GET */
+/*
+ * The root: by tag HEAD first, then the cached bytes or a GET. When the
+ * cache does not name the tag (named 0) the GET is needed anyway: no HEAD.
+ */
 static int
-get_root(struct puller *c, struct plan *p, struct reg_manifest *rm)
+get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int named)
 {
 	struct reg_manifest head = REG_MANIFEST_INIT;
 
-	if (p->r.digest == NULL) {
+	if (p->r.digest == NULL && named) {
 		if (registry_head_manifest(p->reg, p->r.path, p->repo_ref,
 		    &head) == -1)
 			return root_failed();
@@ -520,7 +523,8 @@ get_root(struct puller *c, struct plan *p, struct reg_manifest *rm)
 			return 0;
 		}
 		reg_manifest_release(&head);
-	} else if (root_from_cache(c, p->r.digest, -1, rm) == 0)
+	} else if (p->r.digest != NULL && root_from_cache(c, p->r.digest, -1,
+	    rm) == 0)
 		return 0;
 	if (registry_get_manifest(p->reg, p->r.path, p->repo_ref, rm) == -1)
 		return root_failed();
@@ -558,15 +562,19 @@ pull(struct puller *c, struct plan *p)
 {
 	struct reg_manifest rm = REG_MANIFEST_INIT;
 	struct manifest m = MANIFEST_INIT;
+	json_t *k = NULL;
 	size_t nblobs = 0;
 	int64_t bytes = 0;
-	int rc = -1;
+	int rc = -1, named;
 
 	if ((p->reg = regpool_get(c->pool, p->r.domain)) == NULL)
 		return -1;
 	p->fetch = registry_fetch_new(p->reg, &c->l);
 	p->seen = json_object();
-	if (get_root(c, p, &rm) == -1)
+	named = layout_resolve(&c->l, p->name, &k) == 0;
+	json_decref(k);
+	err_clear();
+	if (get_root(c, p, &rm, named) == -1)
 		goto out;
 	if (manifest_parse(&m, rm.body.data, rm.body.len, rm.media_type, NULL,
 	    p->name) == -1)

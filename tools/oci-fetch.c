@@ -21,12 +21,12 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: oci-fetch [-qv] [-C dir] [-p os/arch[/variant]]... "
 	    "[--all-platforms] [--pull]\n"
-	    "                 [--resolve | --manifest] [-j n] "
+	    "                 [--resolve | --manifest | --cached] [-j n] "
 	    "[--insecure host]... ref ...\n");
 	exit(status);
 }
 
-enum { OPT_ALL = 256, OPT_PULL, OPT_RESOLVE, OPT_MANIFEST };
+enum { OPT_ALL = 256, OPT_PULL, OPT_RESOLVE, OPT_MANIFEST, OPT_CACHED };
 
 static const struct option longopts[] = {
 	CLI_LONG_CACHE,
@@ -37,6 +37,7 @@ static const struct option longopts[] = {
 	{ "pull",		no_argument,		NULL, OPT_PULL },
 	{ "resolve",		no_argument,		NULL, OPT_RESOLVE },
 	{ "manifest",		no_argument,		NULL, OPT_MANIFEST },
+	{ "cached",		no_argument,		NULL, OPT_CACHED },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -117,6 +118,7 @@ main(int argc, char *argv[])
 		case OPT_PULL:		o.pull = 1; break;
 		case OPT_RESOLVE:	mode = PULL_RESOLVE; break;
 		case OPT_MANIFEST:	mode = PULL_MANIFEST; break;
+		case OPT_CACHED:	mode = PULL_CACHED; break;
 		default:
 			if ((ch = cli_opt(&cli, ch, optarg)) != 0)
 				usage(ch == 1 ? EXIT_SUCCESS : EXIT_USAGE);

@@ -137,7 +137,7 @@ main(void)
 	struct buildctx_opts o = { .cache = NULL };
 	struct buildctx_plan p;
 	char dir[] = "/tmp/t-buildctx.XXXXXX", names[4096], cache[96];
-	char cmd[128], yml[512], want[256];
+	char cmd[256], yml[512], want[256];
 
 	if (!mkdtemp(dir))
 		return 1;
@@ -149,6 +149,11 @@ main(void)
 	file("pkg/deps/stale.tar", "old\n");
 	file("src/a", "a\n");
 	file("tool", "#!/bin/sh\n");
+	/* extra sources are checked as pkg-tag checks them: committed in git */
+	snprintf(cmd, sizeof(cmd), "cd '%s' && git init -q && git add -A && "
+	    "git -c user.name=t -c user.email=t@t commit -q -m c", dir);
+	if (system(cmd) != 0)
+		diag("cannot make the git repository");
 
 	ok(plan("image: p\nextra-sources:\n  - ../src:/in\n  - ../tool:/bin/t\n",
 	    &p, &o) == 0 && p.nsrc == 2, "two extra sources planned");
@@ -170,6 +175,9 @@ main(void)
 	    "escapes the context", ERR_FAILURE), "a dst climbing out: refused");
 	ok(refused("image: p\nextra-sources:\n  - ../nosuch:/x\n",
 	    "nosuch", ERR_FAILURE), "a missing source is a failure, not absence");
+	ok(refused("image: p\nextra-sources:\n  - /etc:etc\n",
+	    "not in a git repository", ERR_FAILURE),
+	    "a source outside git is refused, as pkg-tag refuses it");
 	ok(refused("image: p\nextra-sources:\n  - a:b:c\n",
 	    "a:b:c", ERR_FAILURE), "a malformed entry: refused");
 	ok(refused("image: p\ndockerfile: ../Dockerfile\n",
