@@ -50,7 +50,8 @@ void	buildctx_abort(struct buildctx *c);
 /*
  * The plan of a package's context, made and checked before a byte is
  * written (pkg-buildctx(1)): the package directory P, its Dockerfile
- * inside P, the extra sources parsed once, and the depends images saved
+ * inside P, the extra sources parsed once and checked as pkg-tag checks
+ * them (pkg_source_check()), and the depends images saved
  * from the cache (fetched first when absent) as `docker save` tarballs in
  * unlinked temporary files. The stream is then P (less the depends
  * target), the depends, the extra sources.
