@@ -1,13 +1,19 @@
 /* lib/multiarch.c - index merges and serialisation as LinuxKit does them */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "desc.h"
+#include "err.h"
 #include "jsonio.h"
 #include "manifest.h"
 #include "multiarch.h"
 #include "platform.h"
+#include "record.h"
+#include "ref.h"
+#include "registry.h"
 #include "strv.h"
 
 int
@@ -237,4 +243,431 @@ multiarch_dump(const json_t *manifests, struct buf *out)
 	buf_reset(out);
 	jsonio_dump(idx, out);
 	json_decref(idx);
+}
+
+/* ---- collecting NAME's index ---- */
+
+struct multiarch {
+	struct multiarch_opts o;
+	struct ref	 r;		/* name, parsed: where remote looks */
+	json_t		*adds;		/* descriptors to merge, in order */
+	struct buf	 scratch;
+};
+
+static void
+say(struct multiarch *m, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+say(struct multiarch *m, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!m->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	m->o.log(m->o.log_arg, level, msg);
+}
+
+struct multiarch *
+multiarch_new(const struct multiarch_opts *o)
+{
+	struct multiarch *m = xcalloc(1, sizeof(*m));
+
+	m->o = *o;
+	m->scratch = (struct buf)BUF_INIT;
+	m->adds = json_array();
+	if (ref_parse(&m->r, o->name) == -1) {
+		err_as(ERR_USAGE);
+		goto bad;
+	}
+	if (!m->r.tag || m->r.digest) {
+		err_usage("an index is named by a tag, not a digest");
+		goto bad;
+	}
+	return m;
+bad:
+	multiarch_free(m);
+	return NULL;
+}
+
+void
+multiarch_free(struct multiarch *m)
+{
+	if (!m)
+		return;
+	ref_release(&m->r);
+	json_decref(m->adds);
+	buf_release(&m->scratch);
+	free(m);
+}
+
+static struct registry *
+registry(struct multiarch *m)
+{
+	return regpool_get(m->o.pool, m->r.domain);
+}
+
+/* a manifest or index the cache lacks, from the registry, verified */
+static int
+fetch_manifest(struct multiarch *m, const json_t *d)
+{
+	struct reg_manifest rm = REG_MANIFEST_INIT;
+	struct registry *reg;
+	int rc;
+
+	if (layout_blob_has(m->o.cache, desc_digest(d), desc_size(d)))
+		return 0;
+	if (!(reg = registry(m)))
+		return -1;
+	rc = registry_get_manifest(reg, m->r.path, desc_digest(d), &rm);
+	if (rc == 0)
+		rc = layout_blob_put(m->o.cache, rm.body.data, rm.body.len,
+		    desc_digest(d), NULL);
+	reg_manifest_release(&rm);
+	return rc;
+}
+
+/* an entry for the index: the descriptor without the cache's own names */
+static json_t *
+entry(const json_t *d)
+{
+	json_t *e = json_deep_copy(d), *a;
+
+	json_object_del(e, "ref");
+	if ((a = json_object_get(e, "annotations"))) {
+		json_object_del(a, ANNOT_REF_NAME);
+		json_object_del(a, ANNOT_CONTAINERD_NAME);
+		if (json_object_size(a) == 0)
+			json_object_del(e, "annotations");
+	}
+	return e;
+}
+
+/* read and parse a manifest of the cache */
+static int
+read_manifest(struct multiarch *m, const json_t *d, struct manifest *man,
+    const char *what)
+{
+	if (layout_blob_read(m->o.cache, desc_digest(d), JSONIO_MAX_DOC,
+	    &m->scratch) == -1 || manifest_parse(man, m->scratch.data,
+	    m->scratch.len, NULL, desc_media_type(d), what) == -1)
+		return -1;
+	return 0;
+}
+
+/* the platform of an image manifest, from its config in the cache */
+static int
+set_platform(struct multiarch *m, json_t *e)
+{
+	struct manifest man = MANIFEST_INIT;
+	struct platform p;
+	const json_t *cfg;
+	json_t *c = NULL;
+	int rc = -1;
+
+	if (read_manifest(m, e, &man, desc_digest(e)) == -1)
+		return -1;
+	cfg = json_object_get(man.json, "config");
+	if (layout_blob_read(m->o.cache, desc_digest(cfg), JSONIO_MAX_DOC,
+	    &m->scratch) == 0 && (c = jsonio_parse(m->scratch.data,
+	    m->scratch.len, desc_digest(cfg)))) {
+		if (platform_from_json(&p, c) == 0) {
+			json_object_set_new(e, "platform", platform_to_json(&p));
+			rc = 0;
+		} else {
+			err_set(EINVAL, "config of '%s' names no platform",
+			    desc_digest(e));
+		}
+	}
+	json_decref(c);
+	manifest_release(&man);
+	return rc;
+}
+
+/*
+ * Add what a descriptor brings: an index brings its entries (a builder's
+ * per-arch output: the image and its attestation), a manifest itself,
+ * with its platform read from its config when the descriptor has none.
+ */
+static int
+add(struct multiarch *m, const json_t *d, const char *what)
+{
+	struct manifest idx = MANIFEST_INIT;
+	json_t *e, *kids, *k;
+	size_t i;
+
+	if (desc_check(d, what) == -1)
+		return -1;
+	switch (manifest_kind(desc_media_type(d))) {
+	case MT_KIND_INDEX:
+		if (read_manifest(m, d, &idx, what) == -1)
+			return err_wrap("%s", what);
+		kids = manifest_children(&idx);
+		json_array_foreach(kids, i, k)
+			json_array_append_new(m->adds, entry(k));
+		json_decref(kids);
+		manifest_release(&idx);
+		return 0;
+	case MT_KIND_MANIFEST:
+		e = entry(d);
+		if (!json_object_get(e, "platform") && set_platform(m, e) == -1) {
+			json_decref(e);
+			return err_wrap("%s", what);
+		}
+		json_array_append_new(m->adds, e);
+		return 0;
+	default:
+		return err_set(EINVAL, "%s: '%s' is not an image manifest or "
+		    "index", what, desc_media_type(d));
+	}
+}
+
+int
+multiarch_add_ref(struct multiarch *m, const char *name)
+{
+	json_t *d = NULL;
+	int rc;
+
+	if (layout_resolve(m->o.cache, name, &d) == -1)
+		return err_kind() == ERR_NOTFOUND ?
+		    err_notfound("not in the cache") : -1;
+	rc = add(m, d, name);
+	json_decref(d);
+	return rc;
+}
+
+int
+multiarch_add_records(struct multiarch *m, FILE *f)
+{
+	unsigned line = 0;
+	char what[64];
+	json_t *rec;
+	int r;
+
+	while ((r = record_read(f, &rec, &line)) == 1) {
+		snprintf(what, sizeof(what), "record on line %u", line);
+		r = add(m, rec, what);
+		json_decref(rec);
+		if (r == -1)
+			return err_as(ERR_FAILURE);
+	}
+	return r;
+}
+
+/* NAME-ARCH from the cache: 1 added, 0 absent */
+static int
+arch_tag_local(struct multiarch *m, const char *tag)
+{
+	json_t *d;
+	int rc;
+
+	if (layout_resolve(m->o.cache, tag, &d) == -1) {
+		if (err_kind() != ERR_NOTFOUND)
+			return -1;
+		say(m, 0, "'%s' is not in the cache; skipping", tag);
+		return 0;
+	}
+	rc = add(m, d, tag);
+	json_decref(d);
+	return rc == -1 ? -1 : 1;
+}
+
+/* NAME-ARCH from the registry, platform linux/ARCH: 1 added, 0 absent */
+static int
+arch_tag_remote(struct multiarch *m, const char *tag, const char *arch)
+{
+	struct reg_manifest rm = REG_MANIFEST_INIT;
+	struct registry *reg = registry(m);
+	json_t *d = NULL;
+	int rc = -1;
+
+	if (!reg)
+		return -1;
+	if (registry_head_manifest(reg, m->r.path, strrchr(tag, ':') + 1,
+	    &rm) == -1) {
+		if (err_kind() == ERR_NOTFOUND) {
+			say(m, 0, "'%s' is not in the registry; skipping", tag);
+			rc = 0;
+		}
+		goto out;
+	}
+	if (manifest_kind(rm.media_type) != MT_KIND_MANIFEST || !rm.digest[0]) {
+		err_set(EINVAL, "'%s' is not an image manifest", tag);
+		goto out;
+	}
+	d = desc_new(rm.media_type, rm.digest, rm.size);
+	json_object_set_new(d, "platform", json_pack("{s:s,s:s}",
+	    "architecture", arch, "os", "linux"));
+	if (fetch_manifest(m, d) == 0) {
+		json_array_append(m->adds, d);
+		rc = 1;
+	}
+out:
+	json_decref(d);
+	reg_manifest_release(&rm);
+	return rc;
+}
+
+int
+multiarch_add_arch_tags(struct multiarch *m, const char *arches)
+{
+	char *list = xstrdup(arches), *arch, *save = NULL, *tag;
+	size_t found = 0;
+	int r = 0;
+
+	for (arch = strtok_r(list, ",", &save); arch && r != -1;
+	    arch = strtok_r(NULL, ",", &save)) {
+		tag = xasprintf("%s-%s", m->o.name, arch);
+		r = m->o.remote ? arch_tag_remote(m, tag, arch) :
+		    arch_tag_local(m, tag);
+		if (r == -1)
+			err_wrap("'%s'", tag);
+		found += r == 1;
+		free(tag);
+	}
+	free(list);
+	if (r == -1)
+		return -1;
+	return found ? 0 : err_notfound("no arch tag found: nothing indexed");
+}
+
+/* the manifests of NAME's index in the cache; *prior NULL when none */
+static int
+existing(struct multiarch *m, json_t **prior, char old[DIGEST_MAX])
+{
+	struct manifest idx = MANIFEST_INIT;
+	json_t *d;
+
+	old[0] = '\0';
+	*prior = NULL;
+	if (layout_resolve(m->o.cache, m->o.name, &d) == -1)
+		return err_kind() == ERR_NOTFOUND ? 0 : -1;
+	if (manifest_kind(desc_media_type(d)) != MT_KIND_INDEX) {
+		json_decref(d);
+		return err_set(EINVAL, "the image of that name in the cache "
+		    "is not an index");
+	}
+	if (read_manifest(m, d, &idx, m->o.name) == -1) {
+		json_decref(d);
+		return -1;
+	}
+	snprintf(old, DIGEST_MAX, "%s", desc_digest(d));
+	*prior = json_deep_copy(json_object_get(idx.json, "manifests"));
+	manifest_release(&idx);
+	json_decref(d);
+	return 0;
+}
+
+/* the registry's index under NAME, parsed; 0 with idx->json NULL if none */
+static int
+remote_index(struct multiarch *m, struct reg_manifest *rm,
+    struct manifest *idx)
+{
+	struct registry *reg = registry(m);
+
+	if (!reg)
+		return -1;
+	if (registry_get_manifest(reg, m->r.path, m->r.tag, rm) == -1)
+		return err_kind() == ERR_NOTFOUND ? 0 : -1;
+	if (manifest_parse(idx, rm->body.data, rm->body.len, rm->media_type,
+	    NULL, "the registry's index") == -1)
+		return -1;
+	if (idx->kind != MT_KIND_INDEX)
+		return err_set(EINVAL, "the registry holds an image under that "
+		    "name, not an index");
+	return 0;
+}
+
+/*
+ * Merge with NAME's index in the registry, so that platforms pushed from
+ * elsewhere are kept; its child manifests come into the cache so the
+ * result is whole there. *raw gets the remote bytes when they stand as is.
+ */
+static int
+merge_remote(struct multiarch *m, json_t **result, struct buf *raw,
+    const char **media_type)
+{
+	struct reg_manifest rm = REG_MANIFEST_INIT;
+	struct manifest idx = MANIFEST_INIT;
+	json_t *out, *remote, *d;
+	int unchanged, rc;
+	size_t i;
+
+	if ((rc = remote_index(m, &rm, &idx)) == -1 || !idx.json)
+		goto out;
+	remote = json_object_get(idx.json, "manifests");
+	json_array_foreach(remote, i, d)
+		if (manifest_kind(desc_media_type(d)) != MT_KIND_OTHER &&
+		    (rc = fetch_manifest(m, d)) == -1)
+			goto out;
+	out = multiarch_merge_remote(*result, remote, &unchanged);
+	if (unchanged) {
+		buf_add(raw, rm.body.data, rm.body.len);
+		*media_type = idx.media_type;	/* static: outlives idx */
+		out = json_deep_copy(remote);
+	}
+	json_decref(*result);
+	*result = out;
+out:
+	manifest_release(&idx);
+	reg_manifest_release(&rm);
+	return rc;
+}
+
+/* store the index bytes and name them NAME; the replaced index may go */
+static int
+store(struct multiarch *m, const struct buf *bytes, const char *media_type,
+    const char *old, json_t **root)
+{
+	char digest[DIGEST_MAX];
+	const char *name = m->o.name;
+
+	if (layout_blob_put(m->o.cache, bytes->data, bytes->len, NULL,
+	    digest) == -1)
+		return -1;
+	*root = desc_new(media_type, digest, bytes->len);
+	if (layout_set_refs(m->o.cache, 1, &name, root) == -1) {
+		json_decref(*root);
+		*root = NULL;
+		return -1;
+	}
+	if (old[0] && strcmp(old, digest) != 0 &&
+	    layout_drop_if_unreachable(m->o.cache, old) == -1)
+		say(m, 0, "cannot remove the replaced index '%s': %s", old,
+		    err_msg());
+	desc_annotate(*root, ANNOT_REF_NAME, name);
+	return 0;
+}
+
+int
+multiarch_write(struct multiarch *m, json_t **root)
+{
+	struct buf bytes = BUF_INIT;
+	const char *media_type = MT_OCI_INDEX;
+	char old[DIGEST_MAX];
+	json_t *prior, *result = NULL;
+	int rc = -1;
+
+	*root = NULL;
+	if (existing(m, &prior, old) == -1)
+		return -1;
+	result = multiarch_merge(prior, m->adds);
+	json_decref(prior);
+	if (m->o.remote && merge_remote(m, &result, &bytes, &media_type) == -1)
+		goto out;
+	if (json_array_size(result) == 0) {
+		err_notfound("nothing to index");
+		goto out;
+	}
+	if (bytes.len == 0)
+		multiarch_dump(result, &bytes);
+	rc = store(m, &bytes, media_type, old, root);
+out:
+	json_decref(result);
+	buf_release(&bytes);
+	return rc;
 }

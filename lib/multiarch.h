@@ -8,8 +8,12 @@
 #ifndef MULTIARCH_H
 #define MULTIARCH_H
 
+#include <stdio.h>
 #include <jansson.h>
 
+#include "http.h"
+#include "layout.h"
+#include "regpool.h"
 #include "xalloc.h"
 
 #define ANNOT_REF_DIGEST	"vnd.docker.reference.digest"
@@ -48,5 +52,41 @@ void	multiarch_tidy(json_t *manifests);
  * features), annotations sorted, empty optional members left out.
  */
 void	multiarch_dump(const json_t *manifests, struct buf *out);
+
+/*
+ * Collecting and writing NAME's index in the cache (oci-index-merge(1)):
+ * descriptors are added from cache names, records or NAME-ARCH tags, then
+ * merged into the index NAME names (and, with remote, the one the
+ * registry holds), stored and named.
+ */
+struct multiarch_opts {
+	struct layout	*cache;		/* open, writable */
+	struct regpool	*pool;		/* for remote */
+	const char	*name;		/* canonical, with a tag */
+	int		 remote;	/* ask NAME's registry */
+	http_log_fn	*log;		/* 0 warnings (a skipped arch tag) */
+	void		*log_arg;
+};
+
+struct multiarch;
+
+/* NULL with a usage error when name is not a tag */
+struct multiarch *multiarch_new(const struct multiarch_opts *o);
+/* what a cache name brings; "not found" when the cache lacks it */
+int	multiarch_add_ref(struct multiarch *m, const char *name);
+/* what each record of f brings; the message names the line */
+int	multiarch_add_records(struct multiarch *m, FILE *f);
+/*
+ * NAME-ARCH for each of the comma-separated arches, from the cache or
+ * (remote) the registry; a missing one is skipped with a warning, none
+ * found is "not found".
+ */
+int	multiarch_add_arch_tags(struct multiarch *m, const char *arches);
+/*
+ * Merge, store and name the index; *root is its descriptor, named.
+ * "not found" when there is nothing to index.
+ */
+int	multiarch_write(struct multiarch *m, json_t **root);
+void	multiarch_free(struct multiarch *m);
 
 #endif
