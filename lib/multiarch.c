@@ -33,134 +33,195 @@ multiarch_key(const json_t *desc, char *out, size_t n)
 	return 1;
 }
 
+/*
+ * Local grammar checks; lib/ref.h and lib/platform.h are to gain the
+ * suite-wide validators, and these then become calls to them.
+ */
 static int
-listed(const json_t *arr, const char *digest)
+matches(const char *s, size_t max, int upper)
 {
-	const json_t *d;
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (upper && ((c >= 'A' && c <= 'Z') || c == '_')))
+			continue;
+		/* '.', '-' (and '_' for platforms) only after the first */
+		if (i > 0 && (c == '.' || c == '-' || c == '_'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+int
+multiarch_tag_ok(const char *tag)
+{
+	return matches(tag, 128, 1);
+}
+
+int
+multiarch_check_platform(const json_t *pl, const char *what)
+{
+	static const char *const fields[] = { "os", "architecture",
+	    "variant", NULL };
+	const json_t *v;
+	size_t i;
+
+	if (!pl)
+		return 0;
+	if (!json_is_object(pl))
+		return err_set(EINVAL, "%s: platform is not an object", what);
+	for (i = 0; fields[i]; i++) {
+		if (!(v = json_object_get(pl, fields[i])))
+			continue;
+		if (!json_is_string(v) || !matches(json_string_value(v), 64, 0))
+			return err_set(EINVAL, "%s: platform %s is not "
+			    "[a-z0-9][a-z0-9._-]*", what, fields[i]);
+	}
+	return 0;
+}
+
+/*
+ * The merges below keep sets in jansson objects (hash tables) keyed by
+ * digest or by platform key, so that an index of n entries costs O(n),
+ * not O(n^2): tens of thousands of records are a normal input.
+ */
+
+/* a set of the digests of arr */
+static json_t *
+digests(const json_t *arr)
+{
+	json_t *set = json_object(), *d;
 	size_t i;
 
 	json_array_foreach(arr, i, d)
-		if (desc_digest(d) && strcmp(desc_digest(d), digest) == 0)
-			return 1;
-	return 0;
+		if (desc_digest(d))
+			json_object_set_new(set, desc_digest(d), json_true());
+	return set;
+}
+
+static int
+in(const json_t *set, const char *key)
+{
+	return key && json_object_get(set, key) != NULL;
 }
 
 void
 multiarch_tidy(json_t *m)
 {
-	const char *ref;
-	json_t *d;
-	size_t i, j;
+	json_t *kept = json_array(), *seen = json_object(), *d;
+	const char *dg, *ref;
+	size_t i;
 
-	for (i = 0; i < json_array_size(m); ) {
-		const char *dg = desc_digest(json_array_get(m, i));
-
-		for (j = 0; j < i; j++)
-			if (!strcmp(desc_digest(json_array_get(m, j)), dg))
-				break;
-		if (j < i)
-			json_array_remove(m, i);
-		else
-			i++;
+	json_array_foreach(m, i, d) {
+		if (!(dg = desc_digest(d)) || in(seen, dg))
+			continue;
+		json_object_set_new(seen, dg, json_true());
+		json_array_append(kept, d);
 	}
+	json_array_clear(m);
 	/* an attestation describes a manifest; it goes when that one is gone */
-	for (i = 0; i < json_array_size(m); ) {
-		d = json_array_get(m, i);
+	json_array_foreach(kept, i, d) {
 		ref = desc_annotation(d, ANNOT_REF_DIGEST);
-		if (ref && !listed(m, ref))
-			json_array_remove(m, i);
-		else
-			i++;
+		if (!ref || in(seen, ref))
+			json_array_append(m, d);
 	}
+	json_decref(kept);
+	json_decref(seen);
 }
 
-/* the index of the last descriptor of adds with this platform key */
-static size_t
-last_with_key(const json_t *adds, const char *key)
+/* {key: index of the last descriptor of adds with that platform key} */
+static json_t *
+last_by_key(const json_t *adds)
 {
-	size_t i, found = (size_t)-1;
-	char k[160];
-	json_t *d;
+	json_t *last = json_object(), *d;
+	char key[160];
+	size_t i;
 
 	json_array_foreach(adds, i, d)
-		if (multiarch_key(d, k, sizeof(k)) && strcmp(k, key) == 0)
-			found = i;
-	return found;
+		if (multiarch_key(d, key, sizeof(key)))
+			json_object_set_new(last, key, json_integer((json_int_t)i));
+	return last;
+}
+
+static json_t *
+copy_of(const json_t *adds, const json_t *w)
+{
+	return json_deep_copy(json_array_get(adds,
+	    (size_t)json_integer_value(w)));
 }
 
 json_t *
 multiarch_merge(const json_t *existing, const json_t *adds)
 {
-	json_t *out = json_array(), *d;
-	size_t i, n = json_array_size(adds), w;
+	json_t *out = json_array(), *last = last_by_key(adds), *used, *d, *w;
+	size_t i;
 	char key[160];
-	char *used = xcalloc(n ? n : 1, 1);
 
+	used = json_object();
 	/* 1: existing entries in place, replaced by a new one of their platform */
 	json_array_foreach(existing, i, d) {
 		if (multiarch_key(d, key, sizeof(key)) &&
-		    (w = last_with_key(adds, key)) != (size_t)-1) {
-			json_array_append_new(out,
-			    json_deep_copy(json_array_get(adds, w)));
-			used[w] = 1;
+		    (w = json_object_get(last, key))) {
+			json_array_append_new(out, copy_of(adds, w));
+			json_object_set_new(used, key, json_true());
 		} else {
 			json_array_append_new(out, json_deep_copy(d));
 		}
 	}
 	/* 2: new platforms, in input order, the last of each platform */
-	json_array_foreach(adds, i, d) {
-		if (!multiarch_key(d, key, sizeof(key)) || used[i] ||
-		    last_with_key(adds, key) != i)
-			continue;
-		json_array_append_new(out, json_deep_copy(d));
-	}
+	json_array_foreach(adds, i, d)
+		if (multiarch_key(d, key, sizeof(key)) && !in(used, key) &&
+		    (size_t)json_integer_value(json_object_get(last, key)) == i)
+			json_array_append_new(out, json_deep_copy(d));
 	/* 3: entries without a real platform */
 	json_array_foreach(adds, i, d)
 		if (!multiarch_key(d, key, sizeof(key)))
 			json_array_append_new(out, json_deep_copy(d));
-	free(used);
+	json_decref(last);
+	json_decref(used);
 	multiarch_tidy(out);
 	return out;
-}
-
-/* "os/arch/variant" of a local entry, for the remote merge's test */
-static int
-has_platform(const json_t *arr, const char *key)
-{
-	char k[160];
-	json_t *d;
-	size_t i;
-
-	json_array_foreach(arr, i, d)
-		if (multiarch_key(d, k, sizeof(k)) && strcmp(k, key) == 0)
-			return 1;
-	return 0;
 }
 
 json_t *
 multiarch_merge_remote(const json_t *local, const json_t *remote,
     int *unchanged)
 {
-	json_t *out, *d;
+	json_t *out, *have, *theirs = digests(remote), *keys, *d;
 	const char *ref;
 	char key[160];
 	size_t i;
 
 	*unchanged = 1;
 	json_array_foreach(local, i, d)
-		if (!listed(remote, desc_digest(d)))
+		if (!in(theirs, desc_digest(d)))
 			*unchanged = 0;
+	json_decref(theirs);
 	if (*unchanged)
 		return NULL;
 	out = json_deep_copy(local);
+	have = digests(out);
+	keys = last_by_key(local);
 	json_array_foreach(remote, i, d)
-		if (multiarch_key(d, key, sizeof(key)) &&
-		    !has_platform(local, key) && !listed(out, desc_digest(d)))
+		if (multiarch_key(d, key, sizeof(key)) && !in(keys, key) &&
+		    !in(have, desc_digest(d))) {
 			json_array_append_new(out, json_deep_copy(d));
+			json_object_set_new(have, desc_digest(d), json_true());
+		}
 	json_array_foreach(remote, i, d)
-		if ((ref = desc_annotation(d, ANNOT_REF_DIGEST)) &&
-		    listed(out, ref) && !listed(out, desc_digest(d)))
+		if ((ref = desc_annotation(d, ANNOT_REF_DIGEST)) && in(have, ref) &&
+		    !in(have, desc_digest(d))) {
 			json_array_append_new(out, json_deep_copy(d));
+			json_object_set_new(have, desc_digest(d), json_true());
+		}
+	json_decref(have);
+	json_decref(keys);
 	multiarch_tidy(out);
 	return out;
 }
@@ -324,6 +385,10 @@ fetch_manifest(struct multiarch *m, const json_t *d)
 	if (!(reg = registry(m)))
 		return -1;
 	rc = registry_get_manifest(reg, m->r.path, desc_digest(d), &rm);
+	if (rc == 0 && (int64_t)rm.body.len != desc_size(d))
+		rc = err_set(EIO, "manifest '%s' has %zu bytes in the registry, "
+		    "not %lld", desc_digest(d), rm.body.len,
+		    (long long)desc_size(d));
 	if (rc == 0)
 		rc = layout_blob_put(m->o.cache, rm.body.data, rm.body.len,
 		    desc_digest(d), NULL);
@@ -359,32 +424,93 @@ read_manifest(struct multiarch *m, const json_t *d, struct manifest *man,
 	return 0;
 }
 
-/* the platform of an image manifest, from its config in the cache */
+/*
+ * A manifest or index a descriptor names, checked against the cache:
+ * present, verified, of the descriptor's size and of its media type.
+ * Its bytes are in m->scratch, parsed into man.
+ */
 static int
-set_platform(struct multiarch *m, json_t *e)
+check_manifest(struct multiarch *m, const json_t *d, struct manifest *man,
+    const char *what)
+{
+	const char *dg = desc_digest(d);
+
+	if (!layout_blob_has(m->o.cache, dg, -1))
+		return err_set(EINVAL, "%s: manifest '%s' is not in the cache",
+		    what, dg);
+	if (layout_blob_read(m->o.cache, dg, JSONIO_MAX_DOC, &m->scratch) == -1)
+		return err_wrap("%s", what);
+	if ((int64_t)m->scratch.len != desc_size(d))
+		return err_set(EINVAL, "%s: manifest '%s' has %zu bytes, not "
+		    "%lld", what, dg, m->scratch.len, (long long)desc_size(d));
+	if (manifest_parse(man, m->scratch.data, m->scratch.len, NULL,
+	    desc_media_type(d), dg) == -1)
+		return err_wrap("%s", what);
+	return 0;
+}
+
+/* any entry of an index: manifests checked whole, other blobs by size */
+static int
+check_entry(struct multiarch *m, const json_t *d, const char *what)
 {
 	struct manifest man = MANIFEST_INIT;
+	int rc;
+
+	if (desc_check(d, what) == -1 ||
+	    multiarch_check_platform(json_object_get(d, "platform"), what))
+		return err_as(ERR_FAILURE);
+	if (manifest_kind(desc_media_type(d)) == MT_KIND_OTHER) {
+		if (layout_blob_has(m->o.cache, desc_digest(d), desc_size(d)))
+			return 0;
+		return err_set(EINVAL, "%s: blob '%s' of %lld bytes is not in "
+		    "the cache", what, desc_digest(d), (long long)desc_size(d));
+	}
+	rc = check_manifest(m, d, &man, what);
+	manifest_release(&man);
+	return rc;
+}
+
+/* the platform of an image manifest, from its config in the cache */
+static int
+set_platform(struct multiarch *m, json_t *e, const struct manifest *man)
+{
+	const json_t *cfg = json_object_get(man->json, "config");
 	struct platform p;
-	const json_t *cfg;
 	json_t *c = NULL;
 	int rc = -1;
 
-	if (read_manifest(m, e, &man, desc_digest(e)) == -1)
-		return -1;
-	cfg = json_object_get(man.json, "config");
 	if (layout_blob_read(m->o.cache, desc_digest(cfg), JSONIO_MAX_DOC,
 	    &m->scratch) == 0 && (c = jsonio_parse(m->scratch.data,
 	    m->scratch.len, desc_digest(cfg)))) {
 		if (platform_from_json(&p, c) == 0) {
 			json_object_set_new(e, "platform", platform_to_json(&p));
-			rc = 0;
+			rc = multiarch_check_platform(json_object_get(e,
+			    "platform"), desc_digest(cfg));
 		} else {
 			err_set(EINVAL, "config of '%s' names no platform",
 			    desc_digest(e));
 		}
 	}
 	json_decref(c);
-	manifest_release(&man);
+	return rc;
+}
+
+/* an index brings its entries, each checked against the cache */
+static int
+add_index(struct multiarch *m, const struct manifest *idx, const char *what)
+{
+	json_t *kids = manifest_children(idx), *k;
+	char sub[96];
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(kids, i, k) {
+		snprintf(sub, sizeof(sub), "%.60s, entry %zu", what, i);
+		if ((rc = check_entry(m, k, sub)) == -1)
+			break;
+		json_array_append_new(m->adds, entry(k));
+	}
+	json_decref(kids);
 	return rc;
 }
 
@@ -392,38 +518,43 @@ set_platform(struct multiarch *m, json_t *e)
  * Add what a descriptor brings: an index brings its entries (a builder's
  * per-arch output: the image and its attestation), a manifest itself,
  * with its platform read from its config when the descriptor has none.
+ * Nothing enters the index that the cache does not hold as described.
  */
 static int
 add(struct multiarch *m, const json_t *d, const char *what)
 {
-	struct manifest idx = MANIFEST_INIT;
-	json_t *e, *kids, *k;
-	size_t i;
+	struct manifest man = MANIFEST_INIT;
+	json_t *e = NULL;
+	int rc = -1;
 
-	if (desc_check(d, what) == -1)
-		return -1;
+	if (desc_check(d, what) == -1 ||
+	    multiarch_check_platform(json_object_get(d, "platform"), what))
+		return err_as(ERR_FAILURE);
 	switch (manifest_kind(desc_media_type(d))) {
 	case MT_KIND_INDEX:
-		if (read_manifest(m, d, &idx, what) == -1)
-			return err_wrap("%s", what);
-		kids = manifest_children(&idx);
-		json_array_foreach(kids, i, k)
-			json_array_append_new(m->adds, entry(k));
-		json_decref(kids);
-		manifest_release(&idx);
-		return 0;
 	case MT_KIND_MANIFEST:
-		e = entry(d);
-		if (!json_object_get(e, "platform") && set_platform(m, e) == -1) {
-			json_decref(e);
-			return err_wrap("%s", what);
-		}
-		json_array_append_new(m->adds, e);
-		return 0;
+		break;
 	default:
 		return err_set(EINVAL, "%s: '%s' is not an image manifest or "
 		    "index", what, desc_media_type(d));
 	}
+	if (check_manifest(m, d, &man, what) == -1)
+		goto out;
+	if (man.kind == MT_KIND_INDEX) {
+		rc = add_index(m, &man, what);
+		goto out;
+	}
+	e = entry(d);
+	if (!json_object_get(e, "platform") && set_platform(m, e, &man) == -1) {
+		err_wrap("%s", what);
+		goto out;
+	}
+	json_array_append(m->adds, e);
+	rc = 0;
+out:
+	json_decref(e);
+	manifest_release(&man);
+	return rc;
 }
 
 int
@@ -487,7 +618,7 @@ arch_tag_remote(struct multiarch *m, const char *tag, const char *arch)
 
 	if (!reg)
 		return -1;
-	if (registry_head_manifest(reg, m->r.path, strrchr(tag, ':') + 1,
+	if (registry_get_manifest(reg, m->r.path, strrchr(tag, ':') + 1,
 	    &rm) == -1) {
 		if (err_kind() == ERR_NOTFOUND) {
 			say(m, 0, "'%s' is not in the registry; skipping", tag);
@@ -495,40 +626,62 @@ arch_tag_remote(struct multiarch *m, const char *tag, const char *arch)
 		}
 		goto out;
 	}
-	if (manifest_kind(rm.media_type) != MT_KIND_MANIFEST || !rm.digest[0]) {
-		err_set(EINVAL, "'%s' is not an image manifest", tag);
+	if (manifest_kind(rm.media_type) != MT_KIND_MANIFEST) {
+		err_set(EINVAL, "not an image manifest");
 		goto out;
 	}
-	d = desc_new(rm.media_type, rm.digest, rm.size);
+	d = desc_new(rm.media_type, rm.digest, (int64_t)rm.body.len);
 	json_object_set_new(d, "platform", json_pack("{s:s,s:s}",
 	    "architecture", arch, "os", "linux"));
-	if (fetch_manifest(m, d) == 0) {
-		json_array_append(m->adds, d);
+	if (layout_blob_put(m->o.cache, rm.body.data, rm.body.len, rm.digest,
+	    NULL) == 0 && add(m, d, tag) == 0)
 		rc = 1;
-	}
 out:
 	json_decref(d);
 	reg_manifest_release(&rm);
 	return rc;
 }
 
+/* ARCH and NAME-ARCH within their grammars */
+static int
+arch_ok(struct multiarch *m, const char *arch)
+{
+	json_t *pl = json_pack("{s:s}", "architecture", arch);
+	char *tag = xasprintf("%s-%s", m->r.tag, arch);
+	int rc = 0;
+
+	if (multiarch_check_platform(pl, "--arches") == -1)
+		rc = err_as(ERR_USAGE);
+	else if (!multiarch_tag_ok(tag))
+		rc = err_usage("'%s-ARCH' is not a valid tag", m->r.tag);
+	json_decref(pl);
+	free(tag);
+	return rc;
+}
+
 int
 multiarch_add_arch_tags(struct multiarch *m, const char *arches)
 {
+	struct strv v = STRV_INIT;
 	char *list = xstrdup(arches), *arch, *save = NULL, *tag;
-	size_t found = 0;
+	size_t i, found = 0;
 	int r = 0;
 
+	/* every value first: a bad one means nothing was looked up */
 	for (arch = strtok_r(list, ",", &save); arch && r != -1;
-	    arch = strtok_r(NULL, ",", &save)) {
-		tag = xasprintf("%s-%s", m->o.name, arch);
-		r = m->o.remote ? arch_tag_remote(m, tag, arch) :
+	    arch = strtok_r(NULL, ",", &save))
+		if ((r = arch_ok(m, arch)) == 0)
+			strv_push(&v, arch);
+	for (i = 0; r != -1 && i < v.n; i++) {
+		tag = xasprintf("%s-%s", m->o.name, v.v[i]);
+		r = m->o.remote ? arch_tag_remote(m, tag, v.v[i]) :
 		    arch_tag_local(m, tag);
 		if (r == -1)
 			err_wrap("'%s'", tag);
 		found += r == 1;
 		free(tag);
 	}
+	strv_clear(&v);
 	free(list);
 	if (r == -1)
 		return -1;
@@ -601,8 +754,10 @@ merge_remote(struct multiarch *m, json_t **result, struct buf *raw,
 		goto out;
 	remote = json_object_get(idx.json, "manifests");
 	json_array_foreach(remote, i, d)
-		if (manifest_kind(desc_media_type(d)) != MT_KIND_OTHER &&
-		    (rc = fetch_manifest(m, d)) == -1)
+		if ((rc = multiarch_check_platform(json_object_get(d,
+		    "platform"), "the registry's index")) == -1 ||
+		    (manifest_kind(desc_media_type(d)) != MT_KIND_OTHER &&
+		    (rc = fetch_manifest(m, d)) == -1))
 			goto out;
 	out = multiarch_merge_remote(*result, remote, &unchanged);
 	if (unchanged) {

@@ -7,6 +7,7 @@
 #include "desc.h"
 #include "err.h"
 #include "jsonio.h"
+#include "multiarch.h"
 #include "push.h"
 #include "platform.h"
 #include "ref.h"
@@ -19,6 +20,7 @@ struct pusher {
 	struct buf	 scratch;
 	/* where blobs already went in this run, for cross-repo mounts */
 	json_t		*pushed;	/* {"domain": {"digest": "repo"}} */
+	char		*mount;		/* --mount-from's repository, this dest */
 };
 
 static void
@@ -56,6 +58,7 @@ pusher_free(struct pusher *p)
 	if (!p)
 		return;
 	free(p->name);
+	free(p->mount);
 	json_decref(p->root);
 	json_decref(p->pushed);
 	buf_release(&p->scratch);
@@ -286,7 +289,7 @@ mount_source(struct pusher *p, const struct ref *dest, const char *digest)
 
 	if (known && strcmp(known, dest->path) != 0)
 		return known;
-	return p->o.mount_from;
+	return p->mount;
 }
 
 static void
@@ -325,6 +328,34 @@ send_blobs(struct pusher *p, struct registry *reg, const struct ref *dest,
 	return rc;
 }
 
+/* what the tag will name: the cache's root, or its merge with the registry's */
+struct root {
+	json_t		*desc;
+	struct buf	 bytes;
+	struct manifest	 m;
+	int		 stands;	/* the registry's index lists it all */
+};
+#define ROOT_INIT { NULL, BUF_INIT, MANIFEST_INIT, 0 }
+
+static void
+root_release(struct root *rt)
+{
+	json_decref(rt->desc);
+	buf_release(&rt->bytes);
+	manifest_release(&rt->m);
+}
+
+static int
+load_root(struct pusher *p, struct root *rt)
+{
+	if (!layout_blob_has(p->o.cache, desc_digest(p->root),
+	    desc_size(p->root)))
+		return err_notfound("'%s' is not in the cache",
+		    desc_digest(p->root));
+	rt->desc = json_incref(p->root);
+	return read_manifest(p->o.cache, p->root, &rt->bytes, &rt->m);
+}
+
 /* PUT a manifest of the cache under tag, or under its digest */
 static int
 put_manifest(struct pusher *p, struct registry *reg, const struct ref *dest,
@@ -341,7 +372,7 @@ put_manifest(struct pusher *p, struct registry *reg, const struct ref *dest,
 /* blobs, then child manifests, then the root under the tag */
 static int
 send_all(struct pusher *p, struct registry *reg, const struct ref *dest,
-    const char *destname, struct push_plan *pl)
+    const char *destname, struct push_plan *pl, const struct root *rt)
 {
 	const json_t *d;
 	size_t i;
@@ -352,7 +383,78 @@ send_all(struct pusher *p, struct registry *reg, const struct ref *dest,
 	json_array_foreach(pl->manifests, i, d)
 		if (put_manifest(p, reg, dest, d, NULL) == -1)
 			return -1;
-	return put_manifest(p, reg, dest, p->root, dest->tag);
+	return upload_manifest(reg, dest->path, dest->tag,
+	    desc_media_type(rt->desc), rt->bytes.data, rt->bytes.len,
+	    desc_digest(rt->desc));
+}
+
+int
+push_merge_remote(const json_t *local, const json_t *remote, struct buf *out)
+{
+	json_t *m;
+	int unchanged;
+
+	m = multiarch_merge_remote(json_object_get(local, "manifests"),
+	    json_object_get(remote, "manifests"), &unchanged);
+	if (unchanged)
+		return 1;
+	multiarch_dump(m, out);
+	json_decref(m);
+	return 0;
+}
+
+/* the merged index replaces the cache's as what the tag will name */
+static int
+take_merged(struct root *rt, const struct buf *merged)
+{
+	char digest[DIGEST_MAX];
+
+	digest_buf(DIGEST_SHA256, merged->data, merged->len, digest);
+	manifest_release(&rt->m);
+	buf_reset(&rt->bytes);
+	buf_add(&rt->bytes, merged->data, merged->len);
+	json_decref(rt->desc);
+	rt->desc = desc_new(MT_OCI_INDEX, digest, (int64_t)merged->len);
+	return manifest_parse(&rt->m, rt->bytes.data, rt->bytes.len, NULL,
+	    MT_OCI_INDEX, digest);
+}
+
+/*
+ * A local index pushed over an index of the registry merges with it,
+ * local entries first (oci-put(1)), so that the platforms other machines
+ * pushed stay. An image under the tag is simply replaced.
+ */
+static int
+merge_root(struct registry *reg, const struct ref *dest, struct root *rt)
+{
+	struct reg_manifest rm = REG_MANIFEST_INIT;
+	struct manifest remote = MANIFEST_INIT;
+	struct buf merged = BUF_INIT;
+	int rc = -1;
+
+	if (registry_get_manifest(reg, dest->path, dest->tag, &rm) == -1) {
+		rc = err_kind() == ERR_NOTFOUND ? 0 : -1;
+		goto out;
+	}
+	if (manifest_parse(&remote, rm.body.data, rm.body.len, rm.media_type,
+	    NULL, "the registry's index") == -1)
+		goto out;
+	if (remote.kind != MT_KIND_INDEX)
+		rc = 0;
+	else if (push_merge_remote(rt->m.json, remote.json, &merged) == 0)
+		rc = take_merged(rt, &merged);
+	else {
+		rt->stands = 1;
+		json_decref(rt->desc);
+		rt->desc = desc_new(remote.media_type, rm.digest,
+		    (int64_t)rm.body.len);
+		rc = 0;
+	}
+out:
+	buf_release(&merged);
+	manifest_release(&remote);
+	reg_manifest_release(&rm);
+	return rc;
 }
 
 static int
@@ -365,26 +467,60 @@ emit(struct pusher *p, const char *ref, const json_t *desc)
 
 /* ---- arch tags ---- */
 
+/* an image manifest whose config and layers are all in the cache */
+static int
+whole(struct layout *l, const json_t *d, struct buf *b)
+{
+	struct manifest m = MANIFEST_INIT;
+	json_t *kids;
+	int r;
+
+	if (!layout_blob_has(l, desc_digest(d), desc_size(d)) ||
+	    read_manifest(l, d, b, &m) == -1)
+		return 0;
+	kids = manifest_children(&m);
+	r = m.kind == MT_KIND_MANIFEST && blobs_local(l, kids);
+	json_decref(kids);
+	manifest_release(&m);
+	return r;
+}
+
 int
 push_arch_tags(struct layout *l, const json_t *index, const char *tag,
     json_t *out)
 {
-	const json_t *d, *pl;
-	char *t;
+	struct buf b = BUF_INIT;
+	const json_t *d, *pl, *list = json_object_get(index, "manifests");
+	char *t, what[64];
 	size_t i;
+	int rc = 0;
 
-	json_array_foreach(json_object_get(index, "manifests"), i, d) {
+	/* the index is input like any other: refuse it whole, first */
+	json_array_foreach(list, i, d) {
+		snprintf(what, sizeof(what), "entry %zu", i);
+		if (multiarch_check_platform(json_object_get(d, "platform"),
+		    what) == -1)
+			return -1;
+	}
+	json_array_foreach(list, i, d) {
 		pl = json_object_get(d, "platform");
 		if (!platform_is_real(pl) ||
 		    manifest_kind(desc_media_type(d)) != MT_KIND_MANIFEST ||
-		    !layout_blob_has(l, desc_digest(d), desc_size(d)))
+		    !whole(l, d, &b))
 			continue;
 		t = xasprintf("%s-%s", tag, jsonio_str(pl, "architecture"));
-		json_array_append_new(out, json_pack("{s:s,s:O}", "tag", t,
-		    "desc", d));
+		if (!multiarch_tag_ok(t))
+			rc = err_set(EINVAL, "entry %zu: '%s-ARCH' is not a "
+			    "valid tag", i, tag);
+		else
+			json_array_append_new(out, json_pack("{s:s,s:O}",
+			    "tag", t, "desc", d));
 		free(t);
+		if (rc == -1)
+			break;
 	}
-	return 0;
+	buf_release(&b);
+	return rc;
 }
 
 /* "domain/path:tag" */
@@ -394,17 +530,21 @@ full_name(const struct ref *dest, const char *tag)
 	return xasprintf("%s/%s:%s", dest->domain, dest->path, tag);
 }
 
-/* the cache names an arch tag too (oci-put(1)) */
+/* the cache names what a tag of the registry holds too (oci-put(1)) */
 static int
-name_arch_tag(struct pusher *p, const char *full, json_t *d)
+name_locally(struct pusher *p, const char *name, json_t *d)
 {
 	json_t *had;
+	int same;
 
-	if (layout_resolve(p->o.cache, full, &had) == 0) {
+	if (layout_resolve(p->o.cache, name, &had) == 0) {
+		same = strcmp(desc_digest(had), desc_digest(d)) == 0;
 		json_decref(had);
-		return 0;
-	}
-	return layout_set_refs(p->o.cache, 1, &full, &d);
+		if (same)
+			return 0;
+	} else if (err_kind() != ERR_NOTFOUND)
+		return -1;
+	return layout_set_refs(p->o.cache, 1, &name, &d);
 }
 
 static int
@@ -425,7 +565,7 @@ push_arch_tag(struct pusher *p, struct registry *reg, const struct ref *dest,
 	if (!(r == 1 && strcmp(have, desc_digest(d)) == 0) &&
 	    put_manifest(p, reg, dest, d, tag) == -1)
 		goto out;
-	if (name_arch_tag(p, full, d) == 0 && emit(p, full, d) == 0)
+	if (name_locally(p, full, d) == 0 && emit(p, full, d) == 0)
 		rc = 0;
 out:
 	if (rc == -1)
@@ -434,53 +574,100 @@ out:
 	return rc;
 }
 
+/* the arch tags of the loaded index for dest, chosen before anything is sent */
 static int
-arch_tags(struct pusher *p, struct registry *reg, const struct ref *dest)
+choose_arch_tags(struct pusher *p, const struct ref *dest, json_t **sel)
 {
 	struct manifest m = MANIFEST_INIT;
-	json_t *sel = json_array(), *t;
-	size_t i, failed = 0;
-	int rc = -1;
+	int rc = 0;
 
-	if (manifest_kind(desc_media_type(p->root)) != MT_KIND_INDEX) {
-		rc = 0;
-		goto out;
-	}
+	*sel = json_array();
+	if (!p->o.arch_tags ||
+	    manifest_kind(desc_media_type(p->root)) != MT_KIND_INDEX)
+		return 0;
 	if (read_manifest(p->o.cache, p->root, &p->scratch, &m) == -1 ||
-	    push_arch_tags(p->o.cache, m.json, dest->tag, sel) == -1) {
-		err_wrap("arch tags");
-		goto out;
-	}
+	    push_arch_tags(p->o.cache, m.json, dest->tag, *sel) == -1)
+		rc = err_wrap("arch tags");
+	manifest_release(&m);
+	return rc;
+}
+
+static int
+arch_tags(struct pusher *p, struct registry *reg, const struct ref *dest,
+    const json_t *sel)
+{
+	const json_t *t;
+	size_t i, failed = 0;
+
 	json_array_foreach(sel, i, t)
 		if (push_arch_tag(p, reg, dest, jsonio_str(t, "tag"),
 		    json_object_get(t, "desc")) == -1)
 			failed++;
-	rc = failed ? err_set(EIO, "%zu of %zu arch tags not pushed", failed,
-	    json_array_size(sel)) : 0;
-out:
-	manifest_release(&m);
-	json_decref(sel);
-	return rc;
+	if (failed)
+		return err_set(EIO, "%zu of %zu arch tags not pushed", failed,
+		    json_array_size(sel));
+	return 0;
 }
 
 /* ---- one destination ---- */
 
-/* the root as the cache holds it, and what it needs sent */
+/*
+ * --mount-from for dest: a repository of dest's registry, or a full
+ * reference, which names one only on its own registry.
+ */
 static int
-plan_root(struct pusher *p, struct push_plan *pl)
+mount_repo(struct pusher *p, const struct ref *dest, const char *destname)
 {
-	struct manifest m = MANIFEST_INIT;
-	int rc;
+	const char *s = p->o.mount_from, *slash;
+	struct ref r = REF_INIT;
+	char *full;
+	size_t n;
+	int rc = 0;
 
-	if (!layout_blob_has(p->o.cache, desc_digest(p->root),
-	    desc_size(p->root)))
-		return err_notfound("'%s' is not in the cache",
-		    desc_digest(p->root));
-	if (read_manifest(p->o.cache, p->root, &p->scratch, &m) == -1)
-		return -1;
-	rc = push_plan(p->o.cache, &m, pl);
-	manifest_release(&m);
+	free(p->mount);
+	p->mount = NULL;
+	if (!s)
+		return 0;
+	/* a first component that names a host (lib/ref.c's rule) */
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : 0;
+	if (slash && (memchr(s, '.', n) || memchr(s, ':', n) ||
+	    (n == 9 && memcmp(s, "localhost", 9) == 0)))
+		full = xstrdup(s);
+	else
+		full = xasprintf("%s/%s", dest->domain, s);
+	if (ref_parse(&r, full) == -1)
+		rc = err_usage("--mount-from '%.200s' is not a repository", s);
+	else if (strcmp(r.domain, dest->domain) != 0)
+		say(p, 0, "cannot mount from '%s' into '%s': another registry; "
+		    "uploading the blobs", s, destname);
+	else
+		p->mount = xstrdup(r.path);
+	ref_release(&r);
+	free(full);
 	return rc;
+}
+
+static int
+empty_index(const struct root *rt)
+{
+	return rt->m.kind == MT_KIND_INDEX &&
+	    json_array_size(json_object_get(rt->m.json, "manifests")) == 0;
+}
+
+/* the registry now holds the tag: say so, and name it in the cache */
+static int
+pushed(struct pusher *p, const struct ref *dest, const char *destname,
+    const struct root *rt, const struct push_plan *pl)
+{
+	if (emit(p, destname, rt->desc) == -1)
+		return -1;
+	if (strcmp(destname, p->name) != 0 &&
+	    name_locally(p, destname, p->root) == -1)
+		return -1;
+	/* later destinations on this registry can mount what went up here */
+	remember(p, dest, pl->blobs);
+	return 0;
 }
 
 static int
@@ -488,29 +675,43 @@ push_to(struct pusher *p, struct registry *reg, const struct ref *dest,
     const char *destname)
 {
 	struct push_plan pl = PUSH_PLAN_INIT;
+	struct root rt = ROOT_INIT;
 	char have[DIGEST_MAX];
-	int r, rc = -1;
+	json_t *sel = NULL;
+	int r, rc = -1, current;
 
-	if ((r = remote_tag(reg, dest, dest->tag, have)) == -1)
-		return -1;
+	if (choose_arch_tags(p, dest, &sel) == -1 ||
+	    (r = remote_tag(reg, dest, dest->tag, have)) == -1)
+		goto out;
+	current = r == 1 && strcmp(have, desc_digest(p->root)) == 0;
 	if (r == 1 && p->o.no_override) {
 		say(p, 0, "'%s' already exists in the registry; leaving it",
 		    destname);
-		return 0;
+		rc = current ? name_locally(p, destname, p->root) : 0;
+		goto out;
 	}
-	if (plan_root(p, &pl) == -1)
+	if (load_root(p, &rt) == -1)
 		goto out;
-	if (r == 1 && strcmp(have, desc_digest(p->root)) == 0)
+	if (current)
 		say(p, 1, "'%s' is already in the registry", destname);
-	else if (send_all(p, reg, dest, destname, &pl) == -1)
+	else if (r == 1 && rt.m.kind == MT_KIND_INDEX &&
+	    merge_root(reg, dest, &rt) == -1)
 		goto out;
-	if (emit(p, destname, p->root) == -1)
+	if (empty_index(&rt)) {
+		err_notfound("the index has no entries");
 		goto out;
-	/* later destinations on this registry can mount what went up here */
-	remember(p, dest, pl.blobs);
-	rc = p->o.arch_tags ? arch_tags(p, reg, dest) : 0;
+	}
+	if (push_plan(p->o.cache, &rt.m, &pl) == -1 ||
+	    (!current && !rt.stands &&
+	    send_all(p, reg, dest, destname, &pl, &rt) == -1) ||
+	    pushed(p, dest, destname, &rt, &pl) == -1)
+		goto out;
+	/* an index already current in the registry: its arch tags too */
+	rc = current ? 0 : arch_tags(p, reg, dest, sel);
 out:
+	json_decref(sel);
 	push_plan_release(&pl);
+	root_release(&rt);
 	return rc;
 }
 
@@ -529,7 +730,8 @@ pusher_run(struct pusher *p, const char *destname)
 		return -1;
 	if (!dest.tag || dest.digest)
 		rc = err_usage("a destination needs a tag");
-	else if ((reg = regpool_get(p->o.pool, dest.domain)))
+	else if (mount_repo(p, &dest, destname) == 0 &&
+	    (reg = regpool_get(p->o.pool, dest.domain)))
 		rc = push_to(p, reg, &dest, destname);
 	ref_release(&dest);
 	return rc;

@@ -78,5 +78,12 @@ void	push_plan_release(struct push_plan *pl);
 int	push_arch_tags(struct layout *l, const json_t *index, const char *tag,
 	    json_t *out);
 
+/*
+ * The push-time merge of a local index with the one the registry holds
+ * (oci-put(1)): 1 when every local entry is already listed remotely (the
+ * registry's index stands), else 0 with the merged index's bytes in out.
+ */
+int	push_merge_remote(const json_t *local, const json_t *remote,
+	    struct buf *out);
 
 #endif

@@ -92,7 +92,9 @@ main(void)
 	struct push_plan pl = PUSH_PLAN_INIT;
 	struct manifest m = MANIFEST_INIT;
 	struct buf b = BUF_INIT;
-	json_t *cfg, *cfg2, *l1, *l3, *m1, *m2, *m3, *m4, *idx, *sel;
+	json_t *cfg, *cfg2, *l1, *l3, *m1, *m2, *m3, *m4, *idx, *sel, *evil;
+	json_t *m3a, *loc, *rem, *merged;
+	char longtag[130], cmd[64];
 
 	if (!mkdtemp(dir))
 		return 1;
@@ -136,12 +138,67 @@ main(void)
 
 	sel = json_array();
 	ok(push_arch_tags(&l, m.json, "1", sel) == 0, "arch tags of the index");
-	ok(json_array_size(sel) >= 1 &&
+	ok(json_array_size(sel) == 1 &&
 	    !strcmp(jsonio_str(json_array_get(sel, 0), "tag"), "1-amd64") &&
 	    !strcmp(desc_digest(json_object_get(json_array_get(sel, 0),
-	    "desc")), desc_digest(m1)), "1-amd64 names the amd64 image");
+	    "desc")), desc_digest(m1)),
+	    "only 1-amd64: not the partial arm64, the attestation, the absent");
 	json_decref(sel);
 	manifest_release(&m);
+
+	evil = json_pack("{s:[O]}", "manifests", m1);
+	sel = json_array();
+	json_object_set_new(json_object_get(json_array_get(json_object_get(
+	    evil, "manifests"), 0), "platform"), "architecture",
+	    json_string("/../../../prod/manifests/pwned"));
+	ok(push_arch_tags(&l, evil, "1", sel) == -1 && json_array_size(sel) == 0,
+	    "an architecture with a path is refused, nothing chosen");
+	json_decref(evil);
+	evil = json_pack("{s:[O]}", "manifests", m1);
+	json_object_set_new(json_object_get(json_array_get(json_object_get(
+	    evil, "manifests"), 0), "platform"), "architecture",
+	    json_string("amd64"));
+	memset(longtag, 'x', 125);
+	longtag[125] = '\0';
+	ok(push_arch_tags(&l, evil, longtag, sel) == -1,
+	    "an arch tag over 128 characters is refused");
+	json_decref(evil);
+	json_decref(sel);
+
+	/* the registry's index: arm64 and its attestation from elsewhere */
+	m3a = json_deep_copy(m3);
+	desc_annotate(m3a, ANNOT_REF_DIGEST, desc_digest(m2));
+	loc = json_pack("{s:[O]}", "manifests", m1);
+	rem = json_pack("{s:[O,O,O]}", "manifests", m2, m3a, m4);
+	ok(push_merge_remote(loc, rem, &b) == 0, "merge with the registry");
+	merged = jsonio_parse(b.data, b.len, "merged");
+	ok(merged && same(json_object_get(merged, "manifests"),
+	    (json_t *[]){ m1, m2, m4, m3a }, 4),
+	    "local first, then remote platforms, then their attestations");
+	ok(b.len > 40 && !memcmp(b.data, "{\"schemaVersion\":2,\"mediaType\":"
+	    "\"application/vnd.oci.image.index.v1+json\",\"manifests\":", 76),
+	    "serialised as LinuxKit does");
+	json_decref(merged);
+	json_decref(loc);
+	loc = json_pack("{s:[O,O]}", "manifests", m4, m2);
+	buf_reset(&b);
+	ok(push_merge_remote(loc, rem, &b) == 1 && b.len == 0,
+	    "every local entry listed remotely: the registry's index stands");
+	json_decref(loc);
+	loc = json_pack("{s:[O]}", "manifests", m1);
+	json_object_set_new(json_array_get(json_object_get(loc, "manifests"),
+	    0), "platform", json_pack("{s:s,s:s}", "architecture", "arm64",
+	    "os", "linux"));
+	buf_reset(&b);
+	ok(push_merge_remote(loc, rem, &b) == 0 &&
+	    (merged = jsonio_parse(b.data, b.len, "merged")) &&
+	    same(json_object_get(merged, "manifests"),
+	    (json_t *[]){ m1, m4 }, 2),
+	    "a local platform replaces the remote one, its attestation goes");
+	json_decref(merged);
+	json_decref(loc);
+	json_decref(rem);
+	json_decref(m3a);
 
 	json_decref(cfg);
 	json_decref(cfg2);
@@ -154,5 +211,8 @@ main(void)
 	json_decref(idx);
 	buf_release(&b);
 	layout_close(&l);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("cannot remove %s", dir);
 	return tap_done();
 }
