@@ -214,4 +214,34 @@ test_expect_success 'variants: dots, upper case, too long, a tag too long' '
 	    index(\"evil\") == null"
 '
 
+# shape FILE TOOL VERB SUBJECT: one line "TOOL: cannot VERB 'SUBJECT': ..."
+# naming the subject once
+shape () {
+	test "$(wc -l <"$1")" = 1 &&
+	grep -q "^$2: cannot $3 '$4': [^ ]" "$1" &&
+	test "$(grep -o -F "$4" "$1" | wc -l)" = 1 || { cat "$1" >&2; return 1; }
+}
+
+test_expect_success 'messages: the tool, the subject once, the status by kind' '
+	port=$(test_free_port) &&
+	test_expect_code 3 oci-put -C cache localhost/nope:1 2>err &&
+	shape err oci-put push localhost/nope:1 &&
+	test_expect_code 3 oci-put -C nocache localhost/app:1 2>err &&
+	shape err oci-put push localhost/app:1 &&
+	test_expect_code 1 oci-put -C cache localhost/app:1 127.0.0.1:$port/x:1 \
+	    2>err && shape err oci-put push 127.0.0.1:$port/x:1 &&
+	test_expect_code 2 oci-put -C cache localhost/app:1 "Bad Dest" 2>err &&
+	shape err oci-put push "Bad Dest" &&
+	test_expect_code 3 oci-index-merge -C cache --ref localhost/i:1 \
+	    localhost/nope:1 2>err &&
+	shape err oci-index-merge index localhost/nope:1 &&
+	test_expect_code 1 oci-index-merge -C cache --ref 127.0.0.1:$port/i:1 \
+	    --remote localhost/app:1 2>err &&
+	shape err oci-index-merge index 127.0.0.1:$port/i:1 &&
+	printf "{\"mediaType\":\"x\"}\n" >bad.rec &&
+	test_expect_code 1 oci-index-merge -C cache --ref localhost/i:1 \
+	    <bad.rec 2>err &&
+	shape err oci-index-merge index localhost/i:1
+'
+
 test_done
