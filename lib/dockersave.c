@@ -9,6 +9,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "blobread.h"
 #include "desc.h"
 #include "dockersave.h"
 #include "tarx.h"
@@ -177,44 +178,28 @@ add_mem(struct archive *a, const char *name, const void *p, size_t n)
 	return 0;
 }
 
+/* a blob as a tar entry, verified as it is copied (lib/blobread.h) */
 static int
 add_blob(struct archive *a, struct layout *l, const char *name,
     const json_t *desc)
 {
+	struct blob_reader r;
 	char tmp[65536];
-	struct stat st;
-	int64_t left;
-	ssize_t r;
-	int fd, rc = -1;
+	ssize_t n;
+	int rc = -1;
 
-	if ((fd = layout_blob_open(l, desc_digest(desc))) == -1)
+	if (blob_reader_open(&r, l, desc_digest(desc), desc_size(desc)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || st.st_size != desc_size(desc)) {
-		err_set(EIO, "blob %s has the wrong size", desc_digest(desc));
+	if (tarx_write_entry(a, name, 0, desc_size(desc)) == -1)
 		goto out;
-	}
-	if (tarx_write_entry(a, name, 0, st.st_size) == -1)
-		goto out;
-	for (left = st.st_size; left > 0; left -= r) {
-		r = read(fd, tmp, sizeof(tmp) < (size_t)left ? sizeof(tmp) :
-		    (size_t)left);
-		if (r == -1 && errno == EINTR) {
-			r = 0;
-			continue;
-		}
-		if (r <= 0) {
-			err_sys(r ? errno : EIO, "cannot read blob %s",
-			    desc_digest(desc));
-			goto out;
-		}
-		if (archive_write_data(a, tmp, r) != r) {
+	while ((n = blob_reader_read(&r, tmp, sizeof(tmp))) > 0)
+		if (archive_write_data(a, tmp, (size_t)n) != n) {
 			ar_fail(a, name);
 			goto out;
 		}
-	}
-	rc = 0;
+	rc = n == 0 ? 0 : -1;
 out:
-	close(fd);
+	blob_reader_close(&r);
 	return rc;
 }
 

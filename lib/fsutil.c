@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -85,4 +87,65 @@ fs_mkdir_p(const char *path)
 	}
 	free(p);
 	return rc;
+}
+
+/* umask(2) can only be read by setting it; put it back at once */
+static mode_t
+current_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
+
+int
+fs_replace_open(struct fs_replace *r, const char *path)
+{
+	*r = (struct fs_replace)FS_REPLACE_INIT;
+	r->path = xstrdup(path);
+	r->tmp = xasprintf("%s.tmp-XXXXXX", path);
+	if ((r->fd = mkstemp(r->tmp)) == -1) {
+		err_sys(errno, "cannot create '%s'", r->tmp);
+		free(r->tmp);
+		free(r->path);
+		*r = (struct fs_replace)FS_REPLACE_INIT;
+		return -1;
+	}
+	/* mkstemp makes it 0600; the file is meant to be read like any other */
+	fchmod(r->fd, 0644 & ~current_umask());
+	return 0;
+}
+
+int
+fs_replace_commit(struct fs_replace *r)
+{
+	int rc = 0;
+
+	if (fsync(r->fd) == -1)
+		rc = err_sys(errno, "cannot sync '%s'", r->tmp);
+	else if (close(r->fd) == -1)
+		rc = err_sys(errno, "cannot write '%s'", r->tmp);
+	r->fd = -1;
+	if (rc == 0 && rename(r->tmp, r->path) == -1)
+		rc = err_sys(errno, "cannot rename '%s' to '%s'", r->tmp,
+		    r->path);
+	if (rc == -1)
+		unlink(r->tmp);
+	free(r->tmp);
+	free(r->path);
+	*r = (struct fs_replace)FS_REPLACE_INIT;
+	return rc;
+}
+
+void
+fs_replace_abort(struct fs_replace *r)
+{
+	if (r->fd != -1)
+		close(r->fd);
+	if (r->tmp)
+		unlink(r->tmp);
+	free(r->tmp);
+	free(r->path);
+	*r = (struct fs_replace)FS_REPLACE_INIT;
 }

@@ -1,4 +1,4 @@
-/* lib/fsutil.h - whole-file reads, full writes, mkdir -p */
+/* lib/fsutil.h - whole-file reads, full writes, mkdir -p, atomic replacement */
 #ifndef FSUTIL_H
 #define FSUTIL_H
 
@@ -17,5 +17,22 @@ int	fs_read_path(const char *path, size_t max, struct buf *out);
 int	fs_write_all(int fd, const void *p, size_t n);
 /* create path and its missing parents, mode 0755 */
 int	fs_mkdir_p(const char *path);
+
+/*
+ * Writing a file whole or not at all: fs_replace_open() creates a
+ * temporary file beside path, fs_replace_commit() syncs it and renames it
+ * over path, fs_replace_abort() removes it. A reader never sees a half
+ * written path, and a failed or killed writer leaves path as it was.
+ */
+struct fs_replace {
+	int	 fd;
+	char	*tmp;
+	char	*path;
+};
+#define FS_REPLACE_INIT { -1, NULL, NULL }
+
+int	fs_replace_open(struct fs_replace *r, const char *path);
+int	fs_replace_commit(struct fs_replace *r);
+void	fs_replace_abort(struct fs_replace *r);
 
 #endif

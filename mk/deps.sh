@@ -2,7 +2,8 @@
 # mk/deps.sh - install what ocikit needs to build and test on Debian.
 #
 #   sh mk/deps.sh          install what is missing (root), or print the command
-#   sh mk/deps.sh --auto   the same, but silent when nothing is missing
+#   sh mk/deps.sh --check  install nothing: say what is missing and how to
+#                          get it, exit 1 (make check, demo, bench)
 #   sh mk/deps.sh --list   print the package list
 #
 # One package per line below; say in the comment which part needs it.
@@ -23,6 +24,7 @@ python3                 # the mock registry in tests/helpers
 git                     # tests build git repositories
 docker-registry         # tests: a real registry on 127.0.0.1
 skopeo                  # tests and bench: independent reader and peer
+umoci                   # tests and bench: unpacks images to compare oci-export with
 buildah                 # tests: a real builder (root, chroot isolation, vfs)
 mandoc                  # make check-man
 openssl                 # tests: CA and certificates; bench: openssl dgst
@@ -35,13 +37,14 @@ list() { printf '%s\n' "$PACKAGES" | sed 's/#.*//; s/[[:space:]]//g; /^$/d'; }
 
 case ${1:-} in
 --list) list; exit 0 ;;
---auto) auto=1 ;;
-'') auto=0 ;;
-*) echo "usage: sh mk/deps.sh [--auto | --list]" >&2; exit 2 ;;
+--check) check=1 ;;
+'') check=0 ;;
+*) echo "usage: sh mk/deps.sh [--check | --list]" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
-	[ "$auto" = 1 ] && exit 0
+	# not Debian: nothing to check against; the build names what it lacks
+	[ "$check" = 1 ] && exit 0
 	echo "deps.sh: not a Debian system; install the equivalents of:" >&2
 	list | sed 's/^/  /' >&2
 	exit 1
@@ -52,8 +55,14 @@ for p in $(list); do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
 	case $st in *" installed") ;; *) missing="$missing $p" ;; esac
 done
-[ -z "$missing" ] && { [ "$auto" = 1 ] || echo "deps.sh: all packages present"; exit 0; }
+[ -z "$missing" ] && { [ "$check" = 1 ] || echo "deps.sh: all packages present"; exit 0; }
 
+if [ "$check" = 1 ]; then
+	echo "deps.sh: missing packages:$missing" >&2
+	echo "deps.sh: install them with 'make deps' (as root), or:" >&2
+	echo "  apt-get update && apt-get install -y$missing" >&2
+	exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages; run as root:" >&2
 	echo "  apt-get update && apt-get install -y$missing" >&2

@@ -13,7 +13,7 @@ deps:
 
 # The quick start: build, then run the main job on a local default.
 demo:
-	@sh mk/deps.sh --auto
+	@sh mk/deps.sh --check
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh $(B)
 
@@ -26,6 +26,8 @@ help:
 	@echo '  check-unit     only the C unit tests'
 	@echo '  check-shell    only the shell tests; T=tests/t6000-oci-import.sh runs one'
 	@echo '  check-man      lint the man pages with mandoc'
+	@echo '  check-layers   no lib/ module includes a higher layer (mk/layers)'
+	@echo '  check-tools    every tool has a man page, a test and --help'
 	@echo '  bench          time the tools against their peers (not a test)'
 	@echo '  install        install tools, man pages, pkg.mk and ocikit.pc'
 	@echo '  uninstall      remove what install installed'
