@@ -1,4 +1,4 @@
-/* lib/multiarch.h - LinuxKit's multi-arch index rules (linuxkit-compat.md)
+/* lib/multiarch.h - LinuxKit's multi-arch index rules (doc/linuxkit-compat.md)
  *
  * The merges run on arrays of descriptors (an index's "manifests") and
  * return new arrays; descriptors are copied whole, unknown fields
@@ -37,17 +37,18 @@ int	multiarch_tag_ok(const char *tag);
 int	multiarch_check_platform(const json_t *platform, const char *what);
 
 /*
- * The index write (§9.7): existing entries stay in place, an entry with
- * the platform of a new descriptor is replaced by it (the last new one of
- * a platform wins), new platforms are appended in input order, then new
- * entries without a platform; duplicates by digest and attestations of
- * manifests no longer listed are dropped. existing may be NULL.
+ * The index write (doc/linuxkit-compat.md §9.7): existing entries stay
+ * in place, an entry with the platform of a new descriptor is replaced by
+ * it (the last new one of a platform wins), new platforms are appended in
+ * input order, then new entries without a platform; duplicates by digest
+ * and attestations of manifests no longer listed are dropped. existing
+ * may be NULL. Linear in the number of entries.
  */
 json_t	*multiarch_merge(const json_t *existing, const json_t *adds);
 
 /*
- * The push-time merge with the registry's index (§10.2), local first.
- * Returns NULL and sets *unchanged when every local entry is already in
+ * The push-time merge with the registry's index (doc/linuxkit-compat.md
+ * §10.2), local first. Returns NULL and sets *unchanged when every local entry is already in
  * the remote index: the remote index stands as it is.
  */
 json_t	*multiarch_merge_remote(const json_t *local, const json_t *remote,

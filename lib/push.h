@@ -1,4 +1,5 @@
-/* lib/push.h - push names of the cache to registries (oci-put(1))
+/* lib/push.h - push names of the cache to registries (oci-put(1),
+ * doc/linuxkit-compat.md §10.2 to §10.4)
  *
  * pusher_load() picks the image or index a cache name points at;
  * pusher_run() makes one destination tag hold it: blobs first (lib/upload,

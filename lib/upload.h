@@ -1,4 +1,4 @@
-/* lib/upload.h - blob and manifest uploads to a registry (registry-client.md §7)
+/* lib/upload.h - blob and manifest uploads (doc/registry-client.md §7)
  *
  * Blobs go up in parallel through the registry's curl multi handle, each
  * as a small state machine: HEAD (the registry has it: done), then POST
