@@ -706,7 +706,10 @@ push_to(struct pusher *p, struct registry *reg, const struct ref *dest,
 	    send_all(p, reg, dest, destname, &pl, &rt) == -1) ||
 	    pushed(p, dest, destname, &rt, &pl) == -1)
 		goto out;
-	/* an index already current in the registry: its arch tags too */
+	/*
+	 * an index the registry already had at this digest gets no arch
+	 * tags (doc/linuxkit-compat.md §10.2)
+	 */
 	rc = current ? 0 : arch_tags(p, reg, dest, sel);
 out:
 	json_decref(sel);

@@ -59,7 +59,7 @@ main(void)
 	json_t *ex = json_array(), *adds = json_array(), *out, *remote;
 	struct buf b = BUF_INIT;
 	char s[256], key[160];
-	int unchanged;
+	int i, unchanged;
 
 	json_array_append_new(ex, man(1, "linux", "amd64", NULL));
 	json_array_append_new(ex, att(2, 1));
@@ -141,6 +141,51 @@ main(void)
 	    "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\","
 	    "\"variant\":\"v7\"}}]}",
 	    "key order, sorted annotations, empty members left out");
+
+	/* the grammars of values that become tags */
+	ok(multiarch_tag_ok("abc-amd64") && multiarch_tag_ok("_x.Y-1"),
+	    "tags: letters, digits, _ . -");
+	ok(!multiarch_tag_ok("") && !multiarch_tag_ok(".x") &&
+	    !multiarch_tag_ok("-x") && !multiarch_tag_ok("a/b") &&
+	    !multiarch_tag_ok("a:b") && !multiarch_tag_ok("a b"),
+	    "tags: nothing else, no leading . or -");
+	memset(s, 'a', 129);
+	s[128] = '\0';
+	ok(multiarch_tag_ok(s), "a tag of 128 characters");
+	s[128] = 'a';
+	s[129] = '\0';
+	ok(!multiarch_tag_ok(s), "a tag of 129 characters is refused");
+	out = json_pack("{s:s,s:s,s:s}", "architecture", "arm", "os", "linux",
+	    "variant", "v7");
+	ok(multiarch_check_platform(out, "t") == 0 &&
+	    multiarch_check_platform(NULL, "t") == 0, "a plain platform");
+	json_object_set_new(out, "architecture",
+	    json_string("/../../../prod/manifests/pwned"));
+	ok(multiarch_check_platform(out, "t") == -1, "a path as architecture");
+	json_object_set_new(out, "architecture", json_string("arm"));
+	json_object_set_new(out, "variant", json_string("V7"));
+	ok(multiarch_check_platform(out, "t") == -1, "upper case variant");
+	json_object_set_new(out, "variant", json_integer(7));
+	ok(multiarch_check_platform(out, "t") == -1, "a variant not a string");
+	json_decref(out);
+
+	/* linear: 40,000 entries merged into 40,000 at once */
+	json_array_clear(ex);
+	json_array_clear(adds);
+	for (i = 0; i < 40000; i++) {
+		out = man(i, "linux", "amd64", NULL);
+		snprintf(key, sizeof(key), "1.%d", i);
+		json_object_set_new(json_object_get(out, "platform"),
+		    "os.version", json_string(key));
+		json_array_append(ex, out);
+		json_array_append_new(adds, i % 2 ? att(100000 + i, i - 1) :
+		    json_deep_copy(out));
+		json_decref(out);
+	}
+	out = multiarch_merge(ex, adds);
+	ok(json_array_size(out) == 60000, "40,000 kept, 20,000 attestations "
+	    "added (got %zu)", json_array_size(out));
+	json_decref(out);
 
 	buf_release(&b);
 	json_decref(adds);
