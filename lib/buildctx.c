@@ -23,8 +23,18 @@ ar_fail(struct buildctx *c, const char *what)
 {
 	const char *m = archive_error_string(c->a);
 
+	if (c->out.err)
+		return err_sys(c->out.err, "cannot write '%s' to the context",
+		    what);
 	return err_set(EIO, "cannot write '%s' to the context: %s", what,
 	    m ? m : "error");
+}
+
+/* the output failed under libarchive's feet (see tarx_sink) */
+static int
+out_failed(struct buildctx *c, const char *what)
+{
+	return c->out.err ? ar_fail(c, what) : 0;
 }
 
 int
@@ -35,11 +45,21 @@ buildctx_open(struct buildctx *c, int fd, int clamp, int64_t epoch)
 	c->a = a;
 	c->clamp = clamp;
 	c->epoch = epoch;
+	/*
+	 * Names are stored as the bytes they are on disk, whatever the
+	 * locale: "café.txt" or a name that is not UTF-8 at all.
+	 */
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    archive_write_set_options(a, "hdrcharset=BINARY") != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
 		ar_fail(c, "stream");
-		buildctx_abort(c);
+		archive_write_free(a);
+		c->a = NULL;
+		return -1;
+	}
+	if (tarx_write_open_fd(a, &c->out, fd) == -1) {
+		archive_write_free(a);
+		c->a = NULL;
 		return -1;
 	}
 	return 0;
@@ -61,7 +81,7 @@ copy_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 		if (r == 0)
 			return err_set(EIO, "'%s' shrank while it was read",
 			    name);
-		if (archive_write_data(c->a, tmp, r) != r)
+		if (archive_write_data(c->a, tmp, r) != r || c->out.err)
 			return ar_fail(c, name);
 		size -= r;
 	}
@@ -72,13 +92,16 @@ copy_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 int
 buildctx_add_dir(struct buildctx *c, const char *name)
 {
-	return tarx_write_entry(c->a, name, 1, 0);
+	if (tarx_write_entry(c->a, name, 1, 0) == -1)
+		return -1;
+	return out_failed(c, name);
 }
 
 int
 buildctx_add_fd(struct buildctx *c, const char *name, int fd, int64_t size)
 {
-	if (tarx_write_entry(c->a, name, 0, size) == -1)
+	if (tarx_write_entry(c->a, name, 0, size) == -1 ||
+	    out_failed(c, name) == -1)
 		return -1;
 	return copy_fd(c, name, fd, size);
 }
@@ -142,7 +165,7 @@ add_one(struct buildctx *c, const char *path, const char *name,
 		rc = 0;		/* sockets cannot be stored */
 		goto out;
 	}
-	if (archive_write_header(c->a, e) != ARCHIVE_OK) {
+	if (archive_write_header(c->a, e) != ARCHIVE_OK || c->out.err) {
 		ar_fail(c, name);
 		goto out;
 	}
@@ -226,7 +249,7 @@ buildctx_close(struct buildctx *c)
 {
 	int rc = 0;
 
-	if (archive_write_close(c->a) != ARCHIVE_OK)
+	if (archive_write_close(c->a) != ARCHIVE_OK || c->out.err)
 		rc = ar_fail(c, "end of stream");
 	archive_write_free(c->a);
 	c->a = NULL;
@@ -236,10 +259,7 @@ buildctx_close(struct buildctx *c)
 void
 buildctx_abort(struct buildctx *c)
 {
-	/* failed first, so that free writes no end blocks after a half entry */
-	if (c->a) {
-		archive_write_fail(c->a);
-		archive_write_free(c->a);
-	}
+	/* no end blocks after a half entry, and nothing leaked */
+	tarx_write_abort(c->a, &c->out);
 	c->a = NULL;
 }

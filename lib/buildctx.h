@@ -12,12 +12,15 @@
 
 #include <stdint.h>
 
+#include "tarx.h"
+
 struct buildctx {
 	void		*a;		/* struct archive, private */
 	int		 clamp;		/* reproducible: clamp mtime, owner 0:0 */
 	int64_t		 epoch;		/* the clamp */
+	struct tarx_sink out;		/* the stream's fd and its first error */
 };
-#define BUILDCTX_INIT { NULL, 0, 0 }
+#define BUILDCTX_INIT { NULL, 0, 0, TARX_SINK_INIT }
 
 /* start a tar stream (pax, restricted to what ustar cannot say) on fd */
 int	buildctx_open(struct buildctx *c, int fd, int clamp, int64_t epoch);

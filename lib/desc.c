@@ -6,6 +6,7 @@
 #include "digest.h"
 #include "err.h"
 #include "jsonio.h"
+#include "platform.h"
 
 int
 desc_check(const json_t *d, const char *what)
@@ -33,9 +34,9 @@ desc_check(const json_t *d, const char *what)
 				return err_set(EINVAL, "%s: annotation '%s' is "
 				    "not a string", what, k);
 	}
-	if ((a = json_object_get(d, "platform")) && !json_is_object(a))
-		return err_set(EINVAL, "%s: platform of '%s' is not an object",
-		    what, desc_digest(d));
+	if ((a = json_object_get(d, "platform")) &&
+	    platform_check_json(a) == -1)
+		return err_wrap("%s: descriptor of '%s'", what, desc_digest(d));
 	return 0;
 }
 

@@ -83,12 +83,43 @@ digest_update(struct digest *d, const void *p, size_t n)
 
 /*
  * The helper thread. Copying a blob into the cache costs a pass to read it,
- * one to hash it and one to write it; with the hash on the other core,
- * behind a queue of two blocks, an import costs about what hashing alone
- * does. The thread starts on first use; the slots hold copies of the blocks.
+ * one to hash it and one to write it; with the hash on the other core an
+ * import costs about what hashing alone does. The thread starts on first
+ * use and takes jobs in order from a queue of QLEN. A job refers to its
+ * block in one of two ways:
+ *
+ *  - in place, when the block lies in a buffer of a digest_ring: the
+ *    buffer is pinned (pins counts its queued jobs) and digest_ring_next()
+ *    hands it out again only when the thread has released every pin, so
+ *    the bytes read from a file are hashed where they were read to;
+ *  - as a copy, into one of SLOTS slot buffers, for any other block (the
+ *    caller may reuse its block at once).
+ *
+ * Producers may be several threads: a job is reserved under the lock,
+ * filled outside it, and marked ready; the thread waits for the job at
+ * the head of the queue to be ready.
  */
+#define QLEN		8
 #define SLOTS		2
 #define SLOT_MAX	(2u << 20)
+
+struct digest_ring {
+	struct digest_ring	*next_ring;	/* the list of live rings */
+	unsigned char		*mem;
+	size_t			 size;		/* of one buffer */
+	unsigned		 n, next;	/* buffers; the one handed out next */
+	unsigned		 pins[DIGEST_RING_MAX];
+};
+
+struct job {
+	struct digest		*d;		/* NULL: the job is free */
+	const unsigned char	*p;
+	size_t			 n;
+	int			 slot;		/* a copy in slot[slot], or -1 */
+	struct digest_ring	*ring;		/* in place: pins ring->pins[buf] */
+	unsigned		 buf;
+	int			 ready;
+};
 
 static struct {
 	pthread_mutex_t	 mu;
@@ -97,29 +128,43 @@ static struct {
 	int		 state;		/* 0 not started, 1 running, -1 unavailable */
 	int		 quit;		/* set at exit: finish the queue, return */
 	unsigned	 head, tail;	/* jobs head..tail-1 are queued */
-	struct {
-		struct digest	*d;
-		unsigned char	*buf;
-		size_t		 n;
-	} slot[SLOTS];
+	struct job	 job[QLEN];
+	unsigned char	*slot[SLOTS];
+	int		 slot_busy[SLOTS];
+	struct digest_ring *rings;
 } q = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+void	(*digest_test_hook)(const void *, size_t);
 
 static void *
 hasher_main(void *arg)
 {
-	unsigned i;
+	struct job j;
 
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		while (q.head == q.tail && !q.quit)
+		while ((q.head == q.tail || !q.job[q.head % QLEN].ready) &&
+		    !q.quit)
 			pthread_cond_wait(&q.cv, &q.mu);
 		if (q.head == q.tail)
 			break;
-		i = q.head % SLOTS;
+		if (!q.job[q.head % QLEN].ready) {
+			/* quitting, and a producer is still filling: wait */
+			pthread_cond_wait(&q.cv, &q.mu);
+			continue;
+		}
+		j = q.job[q.head % QLEN];
 		pthread_mutex_unlock(&q.mu);
-		EVP_DigestUpdate(q.slot[i].d->ctx, q.slot[i].buf, q.slot[i].n);
+		if (digest_test_hook)
+			digest_test_hook(j.p, j.n);
+		EVP_DigestUpdate(j.d->ctx, j.p, j.n);
 		pthread_mutex_lock(&q.mu);
-		q.slot[i].d = NULL;
+		if (j.slot >= 0)
+			q.slot_busy[j.slot] = 0;
+		if (j.ring)
+			j.ring->pins[j.buf]--;
+		q.job[q.head % QLEN].d = NULL;
+		q.job[q.head % QLEN].ready = 0;
 		q.head++;
 		pthread_cond_broadcast(&q.cv);
 	}
@@ -141,8 +186,8 @@ hasher_stop(void)
 		pthread_join(q.tid, NULL);
 	}
 	for (i = 0; i < SLOTS; i++) {
-		free(q.slot[i].buf);
-		q.slot[i].buf = NULL;
+		free(q.slot[i]);
+		q.slot[i] = NULL;
 	}
 	q.state = -1;
 }
@@ -151,9 +196,18 @@ hasher_stop(void)
 static void
 hasher_forked(void)
 {
+	unsigned i;
+
 	pthread_mutex_init(&q.mu, NULL);
 	pthread_cond_init(&q.cv, NULL);
 	q.head = q.tail = 0;
+	for (i = 0; i < QLEN; i++)
+		q.job[i].d = NULL, q.job[i].ready = 0;
+	for (i = 0; i < SLOTS; i++)
+		q.slot_busy[i] = 0;
+	/* the parent's queued blocks are not the child's to wait for */
+	for (struct digest_ring *r = q.rings; r; r = r->next_ring)
+		memset(r->pins, 0, sizeof(r->pins));
 	if (q.state == 1)
 		q.state = 0;
 }
@@ -163,7 +217,6 @@ static int
 hasher_ready(void)
 {
 	static int registered;
-	unsigned i;
 
 	if (q.state != 0)
 		return q.state == 1;
@@ -172,11 +225,8 @@ hasher_ready(void)
 		atexit(hasher_stop);
 		pthread_atfork(NULL, NULL, hasher_forked);
 	}
-	for (i = 0; i < SLOTS; i++)
-		if (!q.slot[i].buf && !(q.slot[i].buf = malloc(SLOT_MAX)))
-			break;
 	q.state = -1;
-	if (i == SLOTS && pthread_create(&q.tid, NULL, hasher_main, NULL) == 0)
+	if (pthread_create(&q.tid, NULL, hasher_main, NULL) == 0)
 		q.state = 1;
 	return q.state == 1;
 }
@@ -189,7 +239,7 @@ drain_locked(struct digest *d)
 
 	for (;;) {
 		for (i = q.head; i != q.tail; i++)
-			if (q.slot[i % SLOTS].d == d)
+			if (q.job[i % QLEN].d == d)
 				break;
 		if (i == q.tail)
 			return;
@@ -207,30 +257,129 @@ drain(struct digest *d)
 	pthread_mutex_unlock(&q.mu);
 }
 
+/* the ring buffer holding all of p..p+n, if any; called with q.mu held */
+static struct digest_ring *
+ring_of(const void *p, size_t n, unsigned *buf)
+{
+	const unsigned char *c = p;
+	struct digest_ring *r;
+	size_t off;
+
+	for (r = q.rings; r; r = r->next_ring) {
+		if (c < r->mem || c >= r->mem + (size_t)r->n * r->size)
+			continue;
+		off = c - r->mem;
+		*buf = off / r->size;
+		if (n <= (*buf + 1) * r->size - off)
+			return r;
+	}
+	return NULL;
+}
+
+/* a free copy slot, or -1; called with q.mu held */
+static int
+free_slot(void)
+{
+	int i;
+
+	for (i = 0; i < SLOTS; i++)
+		if (!q.slot_busy[i] && (q.slot[i] || (q.slot[i] = malloc(SLOT_MAX))))
+			return i;
+	return -1;
+}
+
 void
 digest_update_async(struct digest *d, const void *p, size_t n)
 {
-	unsigned i;
+	struct digest_ring *ring;
+	struct job *j;
+	unsigned buf = 0;
+	int slot = -1;
 
 	pthread_mutex_lock(&q.mu);
-	if (n > SLOT_MAX || !hasher_ready()) {
+	ring = ring_of(p, n, &buf);
+	if ((!ring && n > SLOT_MAX) || !hasher_ready() ||
+	    (!ring && !q.slot[0] && free_slot() == -1)) {
 		drain_locked(d);
 		pthread_mutex_unlock(&q.mu);
 		EVP_DigestUpdate(d->ctx, p, n);
 		return;
 	}
-	while (q.tail - q.head == SLOTS)
+	while (q.tail - q.head == QLEN || (!ring && (slot = free_slot()) == -1))
 		pthread_cond_wait(&q.cv, &q.mu);
-	i = q.tail % SLOTS;
-	pthread_mutex_unlock(&q.mu);
-	/* the slot is free and only this thread fills slots: copy unlocked */
-	memcpy(q.slot[i].buf, p, n);
-	pthread_mutex_lock(&q.mu);
-	q.slot[i].d = d;
-	q.slot[i].n = n;
+	j = &q.job[q.tail % QLEN];
+	*j = (struct job){ d, p, n, slot, ring, buf, 0 };
+	if (ring)
+		ring->pins[buf]++;
+	else
+		q.slot_busy[slot] = 1;
 	q.tail++;
+	if (!ring) {
+		/* the job and slot are reserved: copy without the lock */
+		pthread_mutex_unlock(&q.mu);
+		memcpy(q.slot[slot], p, n);
+		pthread_mutex_lock(&q.mu);
+		j->p = q.slot[slot];
+	}
+	j->ready = 1;
 	pthread_cond_broadcast(&q.cv);
 	pthread_mutex_unlock(&q.mu);
+}
+
+struct digest_ring *
+digest_ring_new(unsigned n, size_t size)
+{
+	struct digest_ring *r = calloc(1, sizeof(*r));
+
+	if (n > DIGEST_RING_MAX)
+		n = DIGEST_RING_MAX;
+	if (n < 2)
+		n = 2;
+	if (!r || !(r->mem = malloc(n * size)))
+		die(EXIT_FAILURE, "out of memory for a buffer ring");
+	r->n = n;
+	r->size = size;
+	pthread_mutex_lock(&q.mu);
+	r->next_ring = q.rings;
+	q.rings = r;
+	pthread_mutex_unlock(&q.mu);
+	return r;
+}
+
+void *
+digest_ring_next(struct digest_ring *r)
+{
+	unsigned b;
+
+	pthread_mutex_lock(&q.mu);
+	b = r->next;
+	r->next = (b + 1) % r->n;
+	while (r->pins[b] > 0)
+		pthread_cond_wait(&q.cv, &q.mu);
+	pthread_mutex_unlock(&q.mu);
+	return r->mem + (size_t)b * r->size;
+}
+
+void
+digest_ring_free(struct digest_ring *r)
+{
+	struct digest_ring **pp;
+	unsigned i;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&q.mu);
+	for (i = 0; i < r->n; i++)
+		while (r->pins[i] > 0)
+			pthread_cond_wait(&q.cv, &q.mu);
+	for (pp = &q.rings; *pp; pp = &(*pp)->next_ring)
+		if (*pp == r) {
+			*pp = r->next_ring;
+			break;
+		}
+	pthread_mutex_unlock(&q.mu);
+	free(r->mem);
+	free(r);
 }
 
 void

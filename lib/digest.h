@@ -33,6 +33,23 @@ void	digest_update(struct digest *d, const void *p, size_t n);
  * digest_release() wait for the queue. Without a thread it hashes at once.
  */
 void	digest_update_async(struct digest *d, const void *p, size_t n);
+/*
+ * A ring of n (2..DIGEST_RING_MAX) buffers of size bytes to read into, so
+ * that digest_update_async() of a block inside one of them hashes it in
+ * place instead of copying it: the buffer stays pinned until the helper
+ * thread has hashed every block queued from it, and digest_ring_next()
+ * hands out the next buffer in turn only then (waiting if it must). So a
+ * block read into the ring may be written to a file and hashed at once,
+ * with no copy and no block reused before it was hashed. tarx reads
+ * through one. digest_ring_free() waits for the thread, then frees.
+ */
+#define DIGEST_RING_MAX	8
+struct digest_ring;
+struct digest_ring *digest_ring_new(unsigned n, size_t size);
+void	*digest_ring_next(struct digest_ring *r);
+void	 digest_ring_free(struct digest_ring *r);
+/* tests only: called on the helper thread with each block before it is hashed */
+extern void (*digest_test_hook)(const void *p, size_t n);
 /* writes "algo:hex" and releases the context */
 void	digest_final(struct digest *d, char out[DIGEST_MAX]);
 void	digest_release(struct digest *d);

@@ -217,6 +217,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
     size_t n, int fd)
 {
 	struct archive *a = archive_write_new();
+	struct tarx_sink sink = TARX_SINK_INIT;
 	struct buf b = BUF_INIT, out = BUF_INIT;
 	json_t *top = json_array(), *names = json_object(), *m = NULL;
 	json_t *layers, *e, *rec, *cfg, *lay;
@@ -226,7 +227,7 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    tarx_write_open_fd(a, &sink, fd) == -1) {
 		ar_fail(a, "docker save tarball");
 		goto out;
 	}
@@ -277,15 +278,20 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 	jsonio_dump(top, &out);
 	if (add_mem(a, "manifest.json", out.data, out.len) == -1)
 		goto out;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		ar_fail(a, "docker save tarball");
+	if (archive_write_close(a) != ARCHIVE_OK || sink.err) {
+		if (sink.err)
+			err_sys(sink.err, "cannot write docker save tarball");
+		else
+			ar_fail(a, "docker save tarball");
 		goto out;
 	}
 	rc = 0;
 out:
+	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
 	if (rc == -1)
-		archive_write_fail(a);
-	archive_write_free(a);
+		tarx_write_abort(a, &sink);
+	else
+		archive_write_free(a);
 	json_decref(m);
 	json_decref(top);
 	json_decref(names);

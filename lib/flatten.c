@@ -414,6 +414,7 @@ int
 flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 {
 	struct flat f = { .l = l, .what = what };
+	struct tarx_sink sink = TARX_SINK_INIT;
 	struct manifest m = MANIFEST_INIT;
 	json_t *layers = NULL;
 	size_t i;
@@ -427,7 +428,7 @@ flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 	if (layers_of(&f, desc, &m, &layers) == -1)
 		goto out;
 	if (archive_write_set_format_pax_restricted(f.out) != ARCHIVE_OK ||
-	    archive_write_open_fd(f.out, fd) != ARCHIVE_OK) {
+	    tarx_write_open_fd(f.out, &sink, fd) == -1) {
 		ar_fail(f.out, what, "(output)");
 		goto out;
 	}
@@ -436,15 +437,20 @@ flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 			goto out;
 	if (write_links(&f) == -1)
 		goto out;
-	if (archive_write_close(f.out) != ARCHIVE_OK) {
-		ar_fail(f.out, what, "(output)");
+	if (archive_write_close(f.out) != ARCHIVE_OK || sink.err) {
+		if (sink.err)
+			err_sys(sink.err, "%s: cannot write the output", what);
+		else
+			ar_fail(f.out, what, "(output)");
 		goto out;
 	}
 	rc = 0;
 out:
+	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
 	if (rc == -1)
-		archive_write_fail(f.out);
-	archive_write_free(f.out);
+		tarx_write_abort(f.out, &sink);
+	else
+		archive_write_free(f.out);
 	for (i = 0; i < f.nlinks; i++)
 		archive_entry_free(f.links[i]);
 	free(f.links);

@@ -1,4 +1,4 @@
-/* lib/http.h - HTTP for the registry client, over libcurl (registry-client.md §5)
+/* lib/http.h - HTTP for the registry client, over libcurl (doc/registry-client.md §5)
  *
  * One struct http per process holds a curl multi handle; every request,
  * one at a time or many in parallel, is a struct http_req run through it.
@@ -20,6 +20,7 @@
 
 #define HTTP_MAX_ERRBODY	(64u << 10)	/* error bodies, token replies */
 #define HTTP_MAX_HOPS		10
+#define HTTP_MAX_CHALLENGE_HDRS	16	/* WWW-Authenticate headers kept */
 #define HTTP_MAX_TRIES		5
 #define HTTP_MAX_WAIT_MS	120000	/* backoff per request, in all */
 
@@ -163,6 +164,8 @@ int	http_origin(const char *url, char *out, size_t n);
 int	http_hostport(const char *url, char *out, size_t n);
 /* resolve ref (a Location or Link) against base; caller frees; NULL on error */
 char	*http_resolve_url(const char *base, const char *ref);
+/* hostport is a loopback address or localhost */
+int	http_is_loopback(const char *hostport);
 /* hostport may be reached over plain http: loopback or --insecure */
 int	http_plain_allowed(struct http *h, const char *hostport);
 /* hostport was named by --insecure (TLS verification off) */
@@ -175,12 +178,20 @@ int	http_target_ok(struct http *h, const char *reg_url, const char *target);
 
 /* ---- helpers shared with auth and registry ---- */
 
-/* seconds to wait for a Retry-After value (delta or HTTP-date), -1 if bad */
+/*
+ * Seconds to wait for a Retry-After value (delta or HTTP-date), -1 if
+ * bad. At most HTTP_RETRY_AFTER_MAX_S, so that callers may count it in
+ * milliseconds; the wait itself is capped lower (doc/registry-client.md
+ * §5.6).
+ */
+#define HTTP_RETRY_AFTER_MAX_S	86400L
 long	http_retry_after(const char *value, const char *date, time_t now);
 /* the backoff before retry k (1..4) in milliseconds, jittered */
 long	http_backoff_ms(int k);
 /* a status that is retried (408, 429, 499, 5xx of §5.6) */
 int	http_status_retried(long status);
+/* s holds no control character but HTAB: it may go into a header */
+int	http_header_value_ok(const char *s);
 /* percent-encode s for a query component; caller frees */
 char	*http_escape(const char *s);
 /* log through the hook (printf-style) */

@@ -1,11 +1,13 @@
 /* lib/import.c - stage a tar's blobs, check what its index reaches, publish */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "desc.h"
 #include "digest.h"
 #include "err.h"
+#include "gzip.h"
 #include "import.h"
 #include "jsonio.h"
 #include "manifest.h"
@@ -14,16 +16,54 @@
 
 #define MAX_DEPTH	8	/* index -> index -> ... -> manifest */
 #define MAX_LINKS	16	/* symlink hops inside the archive */
+/*
+ * All the JSON one import may parse: index.json, manifest.json, and every
+ * manifest and config, however often they are named. Each document is
+ * capped at JSONIO_MAX_DOC; this caps what a tar naming one 8 MiB document
+ * a million times could make us parse.
+ */
+#define MAX_META	(64u << 20)
+#define MAX_THREADS	4	/* layers gzipped at once, at most */
 
-/* one regular file of the tar, staged or already in the cache */
-struct staged {
-	char			*path;
+/*
+ * One content of the tar, or of the cache, held once whatever number of
+ * entries carry it: published at most once, under its digest. Entries
+ * with the same bytes share it (a docker save may hold a layer twice).
+ */
+struct blob {
 	char			 digest[DIGEST_MAX];
 	int64_t			 size;
 	int			 in_cache;	/* nothing staged: the cache has it */
 	int			 gzip;		/* starts with gzip's magic (docker save) */
 	int			 reached;	/* named by the index: publish it */
+	char			*walked_mt;	/* its children were checked, as this type */
 	struct blob_writer	 w;
+	/* docker save layers (see gzip.h) */
+	int			 queued;	/* a job gzips or checks it */
+	struct blob		*gz;		/* plain layer: its gzipped form */
+	char			 plain[DIGEST_MAX]; /* gzipped layer: what it holds */
+};
+
+/* one layer to gzip (b plain), or one gzipped layer to check (b->gzip) */
+struct job {
+	struct blob		*b;
+	int			 fd;		/* b's bytes, staged or cached */
+	int			 own_fd;	/* fd was opened for the job */
+	struct blob_writer	 w;		/* gzip: the compressed blob */
+	char			 plain[DIGEST_MAX]; /* check: what b holds */
+};
+
+/* a docker save image between the two passes over manifest.json */
+struct dimage {
+	json_t		*cfg;		/* its config, parsed */
+	json_t		*diffs;		/* rootfs.diff_ids, inside cfg */
+	struct blob	*cb;		/* its config blob */
+};
+
+/* a regular file of the tar: its name and the content it holds */
+struct file {
+	char		*path;
+	struct blob	*blob;
 };
 
 struct alias {
@@ -33,16 +73,21 @@ struct alias {
 struct import {
 	struct layout	*l;
 	const char	*what;
-	struct staged	*files;
+	struct blob	**blobs;
+	size_t		 nblobs, capblobs;
+	struct file	*files;
 	size_t		 nfiles, capfiles;
 	struct alias	*aliases;
 	size_t		 naliases, capaliases;
 	struct buf	 index, manifest, scratch;
 	int		 has_index, has_manifest;
+	size_t		 meta;		/* bytes of JSON read, up to MAX_META */
+	struct job	*jobs;
+	size_t		 njobs, capjobs;
 	struct import_result *res;
 };
 
-static struct staged *
+static struct file *
 find_path(struct import *im, const char *path)
 {
 	size_t i, hops;
@@ -61,31 +106,76 @@ find_path(struct import *im, const char *path)
 	return NULL;
 }
 
-static struct staged *
-find_digest(struct import *im, const char *digest)
+static struct blob *
+find_blob(struct import *im, const char *digest)
 {
 	size_t i;
 
-	for (i = 0; i < im->nfiles; i++)
-		if (strcmp(im->files[i].digest, digest) == 0)
-			return &im->files[i];
+	for (i = 0; i < im->nblobs; i++)
+		if (strcmp(im->blobs[i]->digest, digest) == 0)
+			return im->blobs[i];
 	return NULL;
 }
 
-static struct staged *
-add_file(struct import *im, const char *path)
+static struct blob *
+add_blob(struct import *im, const char *digest, int64_t size)
 {
-	struct staged *s;
+	struct blob *b = xcalloc(1, sizeof(*b));
 
+	if (im->nblobs == im->capblobs) {
+		im->capblobs = im->capblobs ? im->capblobs * 2 : 16;
+		im->blobs = xrealloc(im->blobs, im->capblobs * sizeof(*im->blobs));
+	}
+	b->w = (struct blob_writer)BLOB_WRITER_INIT;
+	snprintf(b->digest, sizeof(b->digest), "%s", digest);
+	b->size = size;
+	im->blobs[im->nblobs++] = b;
+	return b;
+}
+
+/* the blob of digest, from this tar or else from the cache; NULL if neither */
+static struct blob *
+reach_blob(struct import *im, const char *digest, int64_t size)
+{
+	struct blob *b = find_blob(im, digest);
+
+	if (!b && layout_blob_has(im->l, digest, size)) {
+		b = add_blob(im, digest, size);
+		b->in_cache = 1;
+	}
+	return b;
+}
+
+/* the entry path now holds b; a later entry of a name replaces it, as in tar */
+static void
+set_file(struct import *im, const char *path, struct blob *b)
+{
+	struct file *f;
+	size_t i;
+
+	for (i = 0; i < im->nfiles; i++)
+		if (strcmp(im->files[i].path, path) == 0) {
+			im->files[i].blob = b;
+			return;
+		}
 	if (im->nfiles == im->capfiles) {
 		im->capfiles = im->capfiles ? im->capfiles * 2 : 16;
-		im->files = xrealloc(im->files, im->capfiles * sizeof(*s));
+		im->files = xrealloc(im->files, im->capfiles * sizeof(*f));
 	}
-	s = &im->files[im->nfiles++];
-	memset(s, 0, sizeof(*s));
-	s->w = (struct blob_writer)BLOB_WRITER_INIT;
-	s->path = xstrdup(path);
-	return s;
+	f = &im->files[im->nfiles++];
+	f->path = xstrdup(path);
+	f->blob = b;
+}
+
+/* count n more bytes of JSON against MAX_META */
+static int
+meta_budget(struct import *im, size_t n)
+{
+	if (n > MAX_META - im->meta)
+		return err_set(EFBIG, "'%s': its manifests and configs add up to "
+		    "more than %u MiB", im->what, MAX_META >> 20);
+	im->meta += n;
+	return 0;
 }
 
 static void
@@ -132,39 +222,73 @@ cached_gzip(struct layout *l, const char *digest)
 	return gz;
 }
 
-/* copy the entry's data into a staged blob, checking what is known */
+/*
+ * A finished writer's blob, as a tar entry's would be: content met before
+ * is dropped for the copy already held, content the cache has is not
+ * stored twice. Takes w over.
+ */
+static struct blob *
+adopt(struct import *im, struct blob_writer *w)
+{
+	struct blob *b;
+
+	if ((b = find_blob(im, w->digest))) {
+		blob_writer_abort(w);
+		return b;
+	}
+	b = add_blob(im, w->digest, w->size);
+	if (layout_blob_has(im->l, b->digest, b->size)) {
+		blob_writer_abort(w);
+		b->in_cache = 1;
+	} else {
+		b->w = *w;
+		*w = (struct blob_writer)BLOB_WRITER_INIT;
+	}
+	return b;
+}
+
+/*
+ * Copy the entry's data into a new staged blob, checking what is known,
+ * and make path name it. Content met before (a second copy of a layer, a
+ * blob entry repeated) is verified like any other, then dropped: the
+ * first copy stands for both.
+ */
 static int
-stage(struct import *im, struct tarx *t, struct staged *s, const char *expect,
+stage(struct import *im, struct tarx *t, const char *path, const char *expect,
     int64_t size)
 {
+	struct blob_writer w;
+	struct blob *b;
 	const void *p;
 	ssize_t n;
+	int gz;
 
-	if (blob_writer_open(im->l, &s->w, expect, size) == -1)
+	if (blob_writer_open(im->l, &w, expect, size) == -1)
 		return -1;
 	while ((n = tarx_read(t, &p)) > 0)
-		if (blob_writer_write(&s->w, p, n) == -1)
-			return err_wrap("'%s': '%s'", im->what, s->path);
-	if (n < 0)
+		if (blob_writer_write(&w, p, n) == -1)
+			goto fail;
+	if (n < 0) {
+		blob_writer_abort(&w);
 		return -1;
-	if (blob_writer_finish(&s->w) == -1)
-		return err_wrap("'%s': '%s'", im->what, s->path);
-	memcpy(s->digest, s->w.digest, DIGEST_MAX);
-	s->size = s->w.size;
-	s->gzip = s->size >= 2 && s->w.head[0] == 0x1f && s->w.head[1] == 0x8b;
-	/* content the cache already holds needs no second copy */
-	if (layout_blob_has(im->l, s->digest, s->size)) {
-		blob_writer_abort(&s->w);
-		s->in_cache = 1;
 	}
+	if (blob_writer_finish(&w) == -1)
+		goto fail;
+	gz = w.size >= 2 && w.head[0] == 0x1f && w.head[1] == 0x8b;
+	b = adopt(im, &w);
+	b->gzip = gz;
+	set_file(im, path, b);
 	return 0;
+fail:
+	blob_writer_abort(&w);
+	return err_wrap("'%s': '%s'", im->what, path);
 }
 
 static int
 read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 {
 	char digest[DIGEST_MAX];
-	struct staged *s;
+	struct blob *b;
 	int kind;
 
 	if (e->type == TARX_LINK) {
@@ -188,51 +312,53 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 	if ((kind = blob_name(e->path, digest)) == -1)
 		return err_set(EINVAL, "'%s': '%s' is not a valid blob name",
 		    im->what, e->path);
-	/* a later entry of the same name replaces an earlier one, as tar does */
-	if ((s = find_path(im, e->path)) && strcmp(s->path, e->path) == 0)
-		blob_writer_abort(&s->w);
-	else
-		s = add_file(im, e->path);
-	s->in_cache = 0;
-	if (kind == 1 && layout_blob_has(im->l, digest, e->size)) {
-		memcpy(s->digest, digest, DIGEST_MAX);
-		s->size = e->size;
-		s->in_cache = 1;
+	/* a blob the cache holds is not read again (unless this tar has it) */
+	if (kind == 1 && !find_blob(im, digest) &&
+	    layout_blob_has(im->l, digest, e->size)) {
+		b = add_blob(im, digest, e->size);
+		b->in_cache = 1;
+		set_file(im, e->path, b);
 		return 0;
 	}
-	return stage(im, t, s, kind == 1 ? digest : NULL, kind == 1 ? e->size : -1);
+	return stage(im, t, e->path, kind == 1 ? digest : NULL,
+	    kind == 1 ? e->size : -1);
 }
 
 /* the bytes of a staged or cached blob of at most JSONIO_MAX_DOC */
 static int
-blob_bytes(struct import *im, struct staged *s, const char *digest,
-    struct buf *out)
+blob_bytes(struct import *im, struct blob *b, struct buf *out)
 {
 	ssize_t n;
 
-	if (!s || s->in_cache)
-		return layout_blob_read(im->l, digest, JSONIO_MAX_DOC, out);
-	if (s->size > JSONIO_MAX_DOC)
+	if (b->size > JSONIO_MAX_DOC)
 		return err_set(EFBIG, "'%s': '%s' is larger than %u bytes",
-		    im->what, digest, JSONIO_MAX_DOC);
+		    im->what, b->digest, JSONIO_MAX_DOC);
+	if (meta_budget(im, b->size) == -1)
+		return -1;
+	if (b->in_cache)
+		return layout_blob_read(im->l, b->digest, JSONIO_MAX_DOC, out);
 	buf_reset(out);
-	buf_grow(out, s->size);
-	n = pread(s->w.fd, out->data, s->size, 0);
-	if (n != s->size)
+	buf_grow(out, b->size);
+	n = pread(b->w.fd, out->data, b->size, 0);
+	if (n != b->size)
 		return err_sys(n < 0 ? errno : EIO, "cannot read back '%s'",
-		    digest);
+		    b->digest);
 	out->len = n;
 	out->data[n] = '\0';
 	return 0;
 }
 
-/* every blob desc reaches must be in the tar or the cache, with its size */
+/*
+ * Every blob desc reaches must be in the tar or the cache, with its size.
+ * A manifest named many times is checked once: an index listing one child
+ * K times, D levels deep, costs K * D, not K^D.
+ */
 static int
 walk(struct import *im, const json_t *desc, int depth)
 {
 	const char *digest = desc_digest(desc), *mt = desc_media_type(desc);
 	struct manifest m = MANIFEST_INIT;
-	struct staged *s;
+	struct blob *b;
 	char what[DIGEST_MAX + 64];
 	json_t *kids, *kid;
 	size_t i;
@@ -240,16 +366,14 @@ walk(struct import *im, const json_t *desc, int depth)
 
 	if (depth > MAX_DEPTH)
 		return err_set(EINVAL, "'%s': indexes nested too deep", im->what);
-	if ((s = find_digest(im, digest))) {
-		if (s->size != desc_size(desc))
-			return err_set(EINVAL, "'%s': blob '%s' has %lld bytes "
-			    "but its descriptor says %lld", im->what, digest,
-			    (long long)s->size, (long long)desc_size(desc));
-		s->reached = 1;
-	} else if (!layout_blob_has(im->l, digest, desc_size(desc))) {
+	if (!(b = reach_blob(im, digest, desc_size(desc))))
 		return err_set(EINVAL, "'%s': blob '%s' (%s) is named but not "
 		    "in the archive", im->what, digest, mt);
-	}
+	if (b->size != desc_size(desc))
+		return err_set(EINVAL, "'%s': blob '%s' has %lld bytes but its "
+		    "descriptor says %lld", im->what, digest,
+		    (long long)b->size, (long long)desc_size(desc));
+	b->reached = 1;
 	switch (manifest_kind(mt)) {
 	case MT_KIND_OTHER:
 		return 0;
@@ -259,7 +383,9 @@ walk(struct import *im, const json_t *desc, int depth)
 	default:
 		break;
 	}
-	if (blob_bytes(im, s, digest, &im->scratch) == -1)
+	if (b->walked_mt && strcmp(b->walked_mt, mt) == 0)
+		return 0;
+	if (blob_bytes(im, b, &im->scratch) == -1)
 		return -1;
 	snprintf(what, sizeof(what), "'%s': %s", im->what, digest);
 	if (manifest_parse(&m, im->scratch.data, im->scratch.len, NULL, mt,
@@ -271,6 +397,8 @@ walk(struct import *im, const json_t *desc, int depth)
 			break;
 	json_decref(kids);
 	manifest_release(&m);
+	if (rc == 0 && !b->walked_mt)
+		b->walked_mt = xstrdup(mt);
 	return rc;
 }
 
@@ -309,6 +437,8 @@ apply_oci_index(struct import *im, const char *ref)
 	int rc = -1;
 
 	snprintf(what, sizeof(what), "'%s': index.json", im->what);
+	if (meta_budget(im, im->index.len) == -1)
+		return -1;
 	if (!(index = jsonio_parse(im->index.data, im->index.len, what)))
 		return -1;
 	mans = json_object_get(index, "manifests");
@@ -351,113 +481,312 @@ out:
 	return rc;
 }
 
-/* docker save's manifest.json entry -> a docker v2 schema2 manifest */
-static int
-convert_docker_image(struct import *im, const json_t *img, size_t idx,
-    const char *ref)
+/* a document made here (a converted manifest), staged like a tar entry */
+static struct blob *
+stage_bytes(struct import *im, const void *p, size_t n)
 {
-	const char *cfgpath = jsonio_str(img, "Config"), *lp, *mt;
-	json_t *layers = jsonio_arr(img, "Layers"), *tags, *man, *ldescs, *cfg;
-	json_t *diffs, *l, *t, *root;
-	struct staged *s, *ms;
-	struct buf bytes = BUF_INIT;
-	char *name;
-	size_t i;
-	int rc = -1;
+	struct blob_writer w;
+
+	if (blob_writer_open(im->l, &w, NULL, -1) == -1)
+		return NULL;
+	if (blob_writer_write(&w, p, n) == -1 || blob_writer_finish(&w) == -1) {
+		blob_writer_abort(&w);
+		return NULL;
+	}
+	return adopt(im, &w);
+}
+
+/* the config of docker save's image idx, parsed, its blob and diff_ids */
+static int
+docker_config(struct import *im, const json_t *img, size_t idx,
+    struct dimage *di)
+{
+	const char *cfgpath = jsonio_str(img, "Config");
+	json_t *layers = jsonio_arr(img, "Layers");
+	struct file *f;
 
 	if (!cfgpath || !layers)
 		return err_set(EINVAL, "'%s': manifest.json entry %zu has no "
 		    "Config or Layers", im->what, idx);
-	if (!(s = find_path(im, cfgpath)))
+	if (!(f = find_path(im, cfgpath)))
 		return err_set(EINVAL, "'%s': config '%s' is not in the archive",
 		    im->what, cfgpath);
-	if (blob_bytes(im, s, s->digest, &im->scratch) == -1)
+	if (blob_bytes(im, f->blob, &im->scratch) == -1)
 		return -1;
-	if (!(cfg = jsonio_parse(im->scratch.data, im->scratch.len, cfgpath)))
+	if (!(di->cfg = jsonio_parse(im->scratch.data, im->scratch.len, cfgpath)))
 		return err_wrap("'%s'", im->what);
-	diffs = jsonio_arr(jsonio_obj(cfg, "rootfs"), "diff_ids");
-	if (!diffs || json_array_size(diffs) != json_array_size(layers)) {
-		err_set(EINVAL, "'%s': config '%s' lists %zu diff_ids for %zu "
-		    "layers", im->what, cfgpath, json_array_size(diffs),
+	di->diffs = jsonio_arr(jsonio_obj(di->cfg, "rootfs"), "diff_ids");
+	if (!di->diffs || json_array_size(di->diffs) != json_array_size(layers))
+		return err_set(EINVAL, "'%s': config '%s' lists %zu diff_ids for "
+		    "%zu layers", im->what, cfgpath, json_array_size(di->diffs),
 		    json_array_size(layers));
-		goto out;
+	di->cb = f->blob;
+	return 0;
+}
+
+/* the blob of layer l of a docker save image */
+static struct blob *
+docker_layer_blob(struct import *im, const json_t *l)
+{
+	const char *lp = json_string_value(l);
+	struct file *f;
+
+	if (!lp || !(f = find_path(im, lp)))
+		return err_set(EINVAL, "'%s': layer '%s' is not in the archive",
+		    im->what, lp ? lp : "?"), NULL;
+	return f->blob;
+}
+
+/* queue b for the pool: gzip it, or (gzipped already) check what it holds */
+static int
+queue_job(struct import *im, struct blob *b)
+{
+	struct job *j;
+
+	if (b->queued)
+		return 0;
+	if (im->njobs == im->capjobs) {
+		im->capjobs = im->capjobs ? im->capjobs * 2 : 8;
+		im->jobs = xrealloc(im->jobs, im->capjobs * sizeof(*im->jobs));
 	}
-	s->reached = 1;
+	j = &im->jobs[im->njobs];
+	memset(j, 0, sizeof(*j));
+	j->b = b;
+	j->w = (struct blob_writer)BLOB_WRITER_INIT;
+	j->fd = b->in_cache ? layout_blob_open(im->l, b->digest) : b->w.fd;
+	j->own_fd = b->in_cache;
+	if (j->fd == -1)
+		return err_wrap("'%s'", im->what);
+	im->njobs++;
+	b->queued = 1;
+	if (!b->gzip && blob_writer_open(im->l, &j->w, NULL, -1) == -1)
+		return err_wrap("'%s'", im->what);
+	return 0;
+}
+
+/* pass one: check what can be checked now, queue the layers' work */
+static int
+docker_plan(struct import *im, const json_t *img, const struct dimage *di)
+{
+	json_t *l, *diff;
+	struct blob *b;
+	size_t i;
+
+	json_array_foreach(jsonio_arr(img, "Layers"), i, l) {
+		if (!(b = docker_layer_blob(im, l)))
+			return -1;
+		if (b->in_cache && !b->queued)
+			b->gzip = cached_gzip(im->l, b->digest);
+		diff = json_array_get(di->diffs, i);
+		if (!b->gzip && (!json_is_string(diff) ||
+		    strcmp(b->digest, json_string_value(diff)) != 0))
+			return err_set(EINVAL, "'%s': layer '%s' does not match "
+			    "diff_id %zu of its config", im->what,
+			    json_string_value(l), i);
+		if (queue_job(im, b) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct pool {
+	pthread_mutex_t	 mu;
+	struct import	*im;
+	size_t		 next;
+	int		 failed, err;
+	char		 msg[1024];
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct job *j;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		j = p->failed || p->next == p->im->njobs ? NULL :
+		    &p->im->jobs[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		if (!j)
+			return NULL;
+		rc = j->b->gzip ? gunzip_digest(j->fd, j->plain) :
+		    gzip_blob(j->fd, j->b->digest, &j->w);
+		if (rc == -1) {
+			/* the first failure is the one told */
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = 1;
+				p->err = errno;
+				snprintf(p->msg, sizeof(p->msg), "%s", err_msg());
+			}
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+/*
+ * Run the queued jobs on up to MAX_THREADS threads, one per core: gzip
+ * costs far more than hashing, and layers are independent.
+ */
+static int
+run_jobs(struct import *im)
+{
+	struct pool p = { .mu = PTHREAD_MUTEX_INITIALIZER, .im = im };
+	pthread_t tid[MAX_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i, n, started = 0;
+
+	n = im->njobs < MAX_THREADS ? im->njobs : MAX_THREADS;
+	if (ncpu > 0 && (size_t)ncpu < n)
+		n = ncpu;
+	for (i = 1; i < n; i++)
+		if (pthread_create(&tid[started], NULL, worker, &p) == 0)
+			started++;
+	worker(&p);	/* this thread works too */
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	if (p.failed)
+		return err_set(p.err, "'%s': %s", im->what, p.msg);
+	for (i = 0; i < im->njobs; i++) {
+		struct job *j = &im->jobs[i];
+
+		if (j->b->gzip)
+			memcpy(j->b->plain, j->plain, DIGEST_MAX);
+		else
+			j->b->gz = adopt(im, &j->w);
+	}
+	return 0;
+}
+
+/* pass two: layer i as its gzipped blob's descriptor, into ldescs */
+static int
+docker_layer(struct import *im, const json_t *l, size_t i, const json_t *diff,
+    json_t *ldescs)
+{
+	struct blob *b = docker_layer_blob(im, l);
+
+	if (!b)
+		return -1;
+	if (b->gzip && (!json_is_string(diff) ||
+	    strcmp(b->plain, json_string_value(diff)) != 0))
+		return err_set(EINVAL, "'%s': layer '%s' does not match diff_id "
+		    "%zu of its config", im->what, json_string_value(l), i);
+	if (!b->gzip)
+		b = b->gz;	/* the plain bytes are not stored */
+	b->reached = 1;
+	json_array_append_new(ldescs, desc_new(MT_DOCKER_LAYER_GZIP, b->digest,
+	    b->size));
+	return 0;
+}
+
+/* one root per RepoTags entry (or per --ref, or one unnamed) */
+static int
+docker_roots(struct import *im, const json_t *img, const json_t *root,
+    const char *ref)
+{
+	json_t *tags = jsonio_arr(img, "RepoTags"), *t;
+	char *name;
+	size_t i;
+
+	if (ref) {
+		add_root(im, root, ref);
+		return 0;
+	}
+	if (json_array_size(tags) == 0) {
+		add_root(im, root, NULL);
+		return 0;
+	}
+	json_array_foreach(tags, i, t) {
+		if (!json_is_string(t))
+			return err_set(EINVAL, "'%s': RepoTags[%zu] is not a "
+			    "string", im->what, i);
+		if (!(name = canonical(im, json_string_value(t))))
+			return -1;
+		add_root(im, root, name);
+		free(name);
+	}
+	return 0;
+}
+
+/*
+ * docker save's manifest.json entry -> a docker v2 schema2 manifest, with
+ * the layers gzipped as docker push would (linuxkit-compat D12); the
+ * config, and so the image id, is the tar's.
+ */
+static int
+convert_docker_image(struct import *im, const json_t *img,
+    const struct dimage *di, const char *ref)
+{
+	json_t *man, *ldescs, *l, *root;
+	struct blob *mb;
+	struct buf bytes = BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	di->cb->reached = 1;
 	man = json_object();
 	json_object_set_new(man, "schemaVersion", json_integer(2));
 	json_object_set_new(man, "mediaType", json_string(MT_DOCKER_MANIFEST));
 	json_object_set_new(man, "config", desc_new(MT_DOCKER_CONFIG,
-	    s->digest, s->size));
+	    di->cb->digest, di->cb->size));
 	ldescs = json_array();
 	json_object_set_new(man, "layers", ldescs);
-	json_array_foreach(layers, i, l) {
-		if (!(lp = json_string_value(l)) || !(s = find_path(im, lp))) {
-			err_set(EINVAL, "'%s': layer '%s' is not in the archive",
-			    im->what, lp ? lp : "?");
-			goto outman;
-		}
-		/* docker save writes layers as they were: often plain tar */
-		if (s->in_cache)
-			s->gzip = cached_gzip(im->l, s->digest);
-		mt = s->gzip ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER;
-		t = json_array_get(diffs, i);
-		if (!s->gzip && (!json_is_string(t) ||
-		    strcmp(s->digest, json_string_value(t)) != 0)) {
-			err_set(EINVAL, "'%s': layer '%s' does not match diff_id "
-			    "%zu of its config", im->what, lp, i);
-			goto outman;
-		}
-		s->reached = 1;
-		json_array_append_new(ldescs, desc_new(mt, s->digest, s->size));
-	}
+	json_array_foreach(jsonio_arr(img, "Layers"), i, l)
+		if (docker_layer(im, l, i, json_array_get(di->diffs, i),
+		    ldescs) == -1)
+			goto out;
 	jsonio_dump(man, &bytes);
-	ms = add_file(im, "(manifest)");
-	if (blob_writer_open(im->l, &ms->w, NULL, -1) == -1 ||
-	    blob_writer_write(&ms->w, bytes.data, bytes.len) == -1 ||
-	    blob_writer_finish(&ms->w) == -1)
-		goto outman;
-	memcpy(ms->digest, ms->w.digest, DIGEST_MAX);
-	ms->size = ms->w.size;
-	ms->reached = 1;
-	root = desc_new(MT_DOCKER_MANIFEST, ms->digest, ms->size);
-	tags = jsonio_arr(img, "RepoTags");
-	if (ref) {
-		add_root(im, root, ref);
-	} else if (json_array_size(tags) == 0) {
-		add_root(im, root, NULL);
-	} else {
-		json_array_foreach(tags, i, t) {
-			if (!json_is_string(t) ||
-			    !(name = canonical(im, json_string_value(t)))) {
-				if (!json_is_string(t))
-					err_set(EINVAL, "'%s': RepoTags[%zu] is "
-					    "not a string", im->what, i);
-				json_decref(root);
-				goto outman;
-			}
-			add_root(im, root, name);
-			free(name);
-		}
-	}
+	if (!(mb = stage_bytes(im, bytes.data, bytes.len)))
+		goto out;
+	mb->reached = 1;
+	root = desc_new(MT_DOCKER_MANIFEST, mb->digest, mb->size);
+	rc = docker_roots(im, img, root, ref);
 	json_decref(root);
-	rc = 0;
-outman:
-	json_decref(man);
 out:
-	json_decref(cfg);
+	json_decref(man);
 	buf_release(&bytes);
+	return rc;
+}
+
+/* check every image and queue its layers' work, run it, then convert */
+static int
+docker_images(struct import *im, const json_t *m, const char *ref)
+{
+	struct dimage *di = xcalloc(json_array_size(m), sizeof(*di));
+	json_t *img;
+	size_t i;
+	int rc = -1;
+
+	json_array_foreach(m, i, img)
+		if (docker_config(im, img, i, &di[i]) == -1 ||
+		    docker_plan(im, img, &di[i]) == -1)
+			goto out;
+	if (run_jobs(im) == -1)
+		goto out;
+	json_array_foreach(m, i, img)
+		if (convert_docker_image(im, img, &di[i], ref) == -1)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < json_array_size(m); i++)
+		json_decref(di[i].cfg);
+	free(di);
 	return rc;
 }
 
 static int
 apply_docker_manifest(struct import *im, const char *ref)
 {
-	json_t *m, *img;
+	json_t *m;
 	char what[4096];
-	size_t i;
 	int rc = 0;
 
 	snprintf(what, sizeof(what), "'%s': manifest.json", im->what);
+	if (meta_budget(im, im->manifest.len) == -1)
+		return -1;
 	if (!(m = jsonio_parse(im->manifest.data, im->manifest.len, what)))
 		return -1;
 	if (!json_is_array(m) || json_array_size(m) == 0)
@@ -465,9 +794,8 @@ apply_docker_manifest(struct import *im, const char *ref)
 	else if (ref && json_array_size(m) != 1)
 		rc = err_set(EINVAL, "'%s' holds %zu images; a name given with "
 		    "--ref needs exactly one", im->what, json_array_size(m));
-	json_array_foreach(m, i, img)
-		if (rc == 0)
-			rc = convert_docker_image(im, img, i, ref);
+	else
+		rc = docker_images(im, m, ref);
 	json_decref(m);
 	return rc;
 }
@@ -481,23 +809,20 @@ publish(struct import *im)
 	size_t i, n = 0;
 	int rc;
 
-	for (i = 0; i < im->nfiles; i++) {
-		struct staged *s = &im->files[i];
+	/* each content once, whatever number of entries held it */
+	for (i = 0; i < im->nblobs; i++) {
+		struct blob *b = im->blobs[i];
 
-		if (!s->reached)
+		if (!b->reached)
 			continue;
-		if (s->in_cache) {
+		if (b->in_cache) {
 			r->present++;
 			continue;
 		}
-		if (find_digest(im, s->digest) != s) {
-			blob_writer_abort(&s->w);	/* a second copy */
-			continue;
-		}
-		if (blob_writer_publish(&s->w) == -1)
+		if (blob_writer_publish(&b->w) == -1)
 			return -1;
 		r->stored++;
-		r->bytes += s->size;
+		r->bytes += b->size;
 	}
 	if (layout_sync_blobs(im->l) == -1)
 		return -1;
@@ -544,14 +869,24 @@ import_tar(struct layout *l, int fd, const char *what, const char *ref,
 		rc = publish(&im);
 out:
 	tarx_close(&t);
-	for (i = 0; i < im.nfiles; i++) {
-		blob_writer_abort(&im.files[i].w);
-		free(im.files[i].path);
+	for (i = 0; i < im.njobs; i++) {
+		blob_writer_abort(&im.jobs[i].w);
+		if (im.jobs[i].own_fd)
+			close(im.jobs[i].fd);
 	}
+	free(im.jobs);
+	for (i = 0; i < im.nblobs; i++) {
+		blob_writer_abort(&im.blobs[i]->w);
+		free(im.blobs[i]->walked_mt);
+		free(im.blobs[i]);
+	}
+	for (i = 0; i < im.nfiles; i++)
+		free(im.files[i].path);
 	for (i = 0; i < im.naliases; i++) {
 		free(im.aliases[i].path);
 		free(im.aliases[i].target);
 	}
+	free(im.blobs);
 	free(im.files);
 	free(im.aliases);
 	buf_release(&im.index);

@@ -34,55 +34,17 @@ multiarch_key(const json_t *desc, char *out, size_t n)
 }
 
 /*
- * Local grammar checks; lib/ref.h and lib/platform.h are to gain the
- * suite-wide validators, and these then become calls to them.
+ * The platform of a descriptor, when it has one, within its grammar:
+ * its fields become tags (NAME-ARCH) later, so an index from anywhere is
+ * checked before anything of it is used.
  */
 static int
-matches(const char *s, size_t max, int upper)
+platform_ok(const json_t *d, const char *what)
 {
-	size_t i, n = s ? strlen(s) : 0;
+	const json_t *pl = json_object_get(d, "platform");
 
-	if (n == 0 || n > max)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    (upper && ((c >= 'A' && c <= 'Z') || c == '_')))
-			continue;
-		/* '.', '-' (and '_' for platforms) only after the first */
-		if (i > 0 && (c == '.' || c == '-' || c == '_'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
-int
-multiarch_tag_ok(const char *tag)
-{
-	return matches(tag, 128, 1);
-}
-
-int
-multiarch_check_platform(const json_t *pl, const char *what)
-{
-	static const char *const fields[] = { "os", "architecture",
-	    "variant", NULL };
-	const json_t *v;
-	size_t i;
-
-	if (!pl)
-		return 0;
-	if (!json_is_object(pl))
-		return err_set(EINVAL, "%s: platform is not an object", what);
-	for (i = 0; fields[i]; i++) {
-		if (!(v = json_object_get(pl, fields[i])))
-			continue;
-		if (!json_is_string(v) || !matches(json_string_value(v), 64, 0))
-			return err_set(EINVAL, "%s: platform %s is not "
-			    "[a-z0-9][a-z0-9._-]*", what, fields[i]);
-	}
+	if (pl && platform_check_json(pl) == -1)
+		return err_wrap("%s", what);
 	return 0;
 }
 
@@ -456,8 +418,7 @@ check_entry(struct multiarch *m, const json_t *d, const char *what)
 	struct manifest man = MANIFEST_INIT;
 	int rc;
 
-	if (desc_check(d, what) == -1 ||
-	    multiarch_check_platform(json_object_get(d, "platform"), what))
+	if (desc_check(d, what) == -1 || platform_ok(d, what) == -1)
 		return err_as(ERR_FAILURE);
 	if (manifest_kind(desc_media_type(d)) == MT_KIND_OTHER) {
 		if (layout_blob_has(m->o.cache, desc_digest(d), desc_size(d)))
@@ -484,8 +445,7 @@ set_platform(struct multiarch *m, json_t *e, const struct manifest *man)
 	    m->scratch.len, desc_digest(cfg)))) {
 		if (platform_from_json(&p, c) == 0) {
 			json_object_set_new(e, "platform", platform_to_json(&p));
-			rc = multiarch_check_platform(json_object_get(e,
-			    "platform"), desc_digest(cfg));
+			rc = 0;
 		} else {
 			err_set(EINVAL, "config of '%s' names no platform",
 			    desc_digest(e));
@@ -527,8 +487,7 @@ add(struct multiarch *m, const json_t *d, const char *what)
 	json_t *e = NULL;
 	int rc = -1;
 
-	if (desc_check(d, what) == -1 ||
-	    multiarch_check_platform(json_object_get(d, "platform"), what))
+	if (desc_check(d, what) == -1 || platform_ok(d, what) == -1)
 		return err_as(ERR_FAILURE);
 	switch (manifest_kind(desc_media_type(d))) {
 	case MT_KIND_INDEX:
@@ -646,15 +605,11 @@ out:
 static int
 arch_ok(struct multiarch *m, const char *arch)
 {
-	json_t *pl = json_pack("{s:s}", "architecture", arch);
 	char *tag = xasprintf("%s-%s", m->r.tag, arch);
 	int rc = 0;
 
-	if (multiarch_check_platform(pl, "--arches") == -1)
+	if (!platform_field_valid(arch) || !ref_tag_valid(tag))
 		rc = err_as(ERR_USAGE);
-	else if (!multiarch_tag_ok(tag))
-		rc = err_usage("'%s-ARCH' is not a valid tag", m->r.tag);
-	json_decref(pl);
 	free(tag);
 	return rc;
 }
@@ -754,8 +709,7 @@ merge_remote(struct multiarch *m, json_t **result, struct buf *raw,
 		goto out;
 	remote = json_object_get(idx.json, "manifests");
 	json_array_foreach(remote, i, d)
-		if ((rc = multiarch_check_platform(json_object_get(d,
-		    "platform"), "the registry's index")) == -1 ||
+		if ((rc = platform_ok(d, "the registry's index")) == -1 ||
 		    (manifest_kind(desc_media_type(d)) != MT_KIND_OTHER &&
 		    (rc = fetch_manifest(m, d)) == -1))
 			goto out;

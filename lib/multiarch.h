@@ -26,17 +26,6 @@
 int	multiarch_key(const json_t *desc, char *out, size_t n);
 
 /*
- * The grammars of values that become tags and URL paths. A platform's os,
- * architecture and variant: [a-z0-9][a-z0-9._-]{0,63}; a tag (OCI
- * distribution): [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. An index from a
- * registry is hostile: an architecture "/../../x/manifests/y" must never
- * reach a tag. multiarch_check_platform() is 0, or -1 with a message
- * naming what and the field, for a platform object (absent: 0).
- */
-int	multiarch_tag_ok(const char *tag);
-int	multiarch_check_platform(const json_t *platform, const char *what);
-
-/*
  * The index write (doc/linuxkit-compat.md §9.7): existing entries stay
  * in place, an entry with the platform of a new descriptor is replaced by
  * it (the last new one of a platform wins), new platforms are appended in

@@ -425,14 +425,17 @@ pull_child(struct puller *c, struct plan *p, const json_t *d, int depth,
 	return rc;
 }
 
-/* the root by tag: HEAD, then the cached bytes or a GET */
+/*
+ * The root by tag: HEAD, then the cached bytes or a GET. Without a
+ * cached copy of the name (cached 0) the GET is needed anyway: no HEAD.
+ */
 static int
 get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int cached)
 {
 	struct reg_manifest head = REG_MANIFEST_INIT;
 	int rc;
 
-	if (p->r.digest == NULL) {
+	if (p->r.digest == NULL && cached) {
 		if (registry_head_manifest(p->reg, p->r.path, p->repo_ref,
 		    &head) == -1)
 			return -1;
@@ -471,8 +474,13 @@ pull(struct puller *c, struct plan *p)
 	if ((p->reg = reg_for(c, p->r.domain)) == NULL)
 		return -1;
 	p->fetch = registry_fetch_new(p->reg, &c->l);
-	if (get_root(c, p, &rm, 1) == -1)
+	k = NULL;
+	if (get_root(c, p, &rm, layout_resolve(&c->l, p->name, &k) == 0) ==
+	    -1) {
+		json_decref(k);
 		goto out;
+	}
+	json_decref(k);
 	if (manifest_parse(&m, rm.body.data, rm.body.len, rm.media_type, NULL,
 	    p->name) == -1)
 		goto out;
@@ -746,6 +754,15 @@ puller_run(struct puller *c, enum pull_mode mode, const char *name,
 		if (!c->have_layout && c->cache != NULL && open_cache(c) == -1)
 			err_clear();
 		rc = resolve(c, &p);
+		break;
+	case PULL_CACHED:
+		if (open_cache(c) == -1)
+			break;
+		if (warm(c, &p))
+			rc = 0;
+		else
+			err_set(ENOENT, "not in the cache for the requested "
+			    "platforms");
 		break;
 	case PULL_FETCH:
 		if (open_cache(c) == -1)

@@ -18,7 +18,8 @@
 
 #define PULL_MAX_PLATFORMS	32
 
-enum pull_mode { PULL_FETCH, PULL_RESOLVE, PULL_MANIFEST };
+/* PULL_CACHED: the cache alone answers (§9.5), never the network */
+enum pull_mode { PULL_FETCH, PULL_RESOLVE, PULL_MANIFEST, PULL_CACHED };
 
 struct pull_opts {
 	const char	*tool;		/* for the User-Agent */

@@ -498,9 +498,9 @@ push_arch_tags(struct layout *l, const json_t *index, const char *tag,
 	/* the index is input like any other: refuse it whole, first */
 	json_array_foreach(list, i, d) {
 		snprintf(what, sizeof(what), "entry %zu", i);
-		if (multiarch_check_platform(json_object_get(d, "platform"),
-		    what) == -1)
-			return -1;
+		pl = json_object_get(d, "platform");
+		if (pl && platform_check_json(pl) == -1)
+			return err_wrap("%s", what);
 	}
 	json_array_foreach(list, i, d) {
 		pl = json_object_get(d, "platform");
@@ -509,9 +509,8 @@ push_arch_tags(struct layout *l, const json_t *index, const char *tag,
 		    !whole(l, d, &b))
 			continue;
 		t = xasprintf("%s-%s", tag, jsonio_str(pl, "architecture"));
-		if (!multiarch_tag_ok(t))
-			rc = err_set(EINVAL, "entry %zu: '%s-ARCH' is not a "
-			    "valid tag", i, tag);
+		if (!ref_tag_valid(t))
+			rc = err_wrap("entry %zu", i);
 		else
 			json_array_append_new(out, json_pack("{s:s,s:O}",
 			    "tag", t, "desc", d));

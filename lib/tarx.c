@@ -1,14 +1,43 @@
 /* lib/tarx.c - safe tar reading over libarchive */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "digest.h"
 #include "err.h"
+#include "fsutil.h"
 #include "tarx.h"
 
 #define BLOCK	(1024 * 1024)	/* fewer, larger blocks: see layout.c */
+#define RING	4		/* blocks read ahead of the hash, at most */
+
+/*
+ * The archive's bytes are read into a ring of buffers that lib/digest.c
+ * knows: libarchive hands out the data of an uncompressed tar in place,
+ * inside the block that was read, so a caller that writes a block and
+ * hashes it with digest_update_async() costs no copy, and the block is
+ * read into again only after the hash thread released it.
+ */
+static la_ssize_t
+ring_read(struct archive *a, void *arg, const void **buf)
+{
+	struct tarx *t = arg;
+	void *b = digest_ring_next(t->ring);
+	ssize_t n;
+
+	while ((n = read(t->fd, b, BLOCK)) == -1 && errno == EINTR)
+		;
+	if (n == -1) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	*buf = b;
+	return n;
+}
 
 int
 tarx_clean_path(const char *name, struct buf *out)
@@ -85,9 +114,13 @@ tarx_open_fd(struct tarx *t, int fd, const char *what)
 		return err_set(ENOMEM, "cannot start reading '%s'", what);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
+	t->fd = fd;
+	t->ring = digest_ring_new(RING, BLOCK);
+	if (archive_read_open(a, t, NULL, ring_read, NULL) != ARCHIVE_OK) {
 		err_set(EINVAL, "'%s': %s", what, archive_error_string(a));
 		archive_read_free(a);
+		digest_ring_free(t->ring);
+		t->ring = NULL;
 		return -1;
 	}
 	t->a = a;
@@ -196,6 +229,7 @@ tarx_close(struct tarx *t)
 {
 	if (t->a)
 		archive_read_free(t->a);
+	digest_ring_free(t->ring);
 	buf_release(&t->path);
 	buf_release(&t->link);
 	*t = (struct tarx)TARX_INIT;
@@ -219,4 +253,43 @@ tarx_write_entry(struct archive *a, const char *name, int dir, int64_t size)
 		    archive_error_string(a) ? archive_error_string(a) : "error");
 	archive_entry_free(e);
 	return rc;
+}
+
+static la_ssize_t
+sink_write(struct archive *a, void *arg, const void *p, size_t n)
+{
+	struct tarx_sink *s = arg;
+
+	(void)a;
+	if (s->discard || s->err)
+		return (la_ssize_t)n;
+	if (fs_write_all(s->fd, p, n) == -1) {
+		s->err = errno ? errno : EIO;
+		s->discard = 1;
+	}
+	return (la_ssize_t)n;
+}
+
+int
+tarx_write_open_fd(struct archive *a, struct tarx_sink *s, int fd)
+{
+	*s = (struct tarx_sink)TARX_SINK_INIT;
+	s->fd = fd;
+	if (archive_write_open2(a, s, NULL, sink_write, NULL, NULL) !=
+	    ARCHIVE_OK)
+		return err_set(EIO, "cannot start a tar stream: %s",
+		    archive_error_string(a) ? archive_error_string(a) :
+		    "error");
+	return 0;
+}
+
+void
+tarx_write_abort(struct archive *a, struct tarx_sink *s)
+{
+	if (!a)
+		return;
+	s->discard = 1;
+	/* not fatal, so closing frees the block buffer; nothing is written */
+	archive_write_close(a);
+	archive_write_free(a);
 }

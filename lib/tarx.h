@@ -28,8 +28,10 @@ struct tarx {
 	const char	*what;		/* the input's name in messages */
 	struct buf	 path, link;	/* storage behind the current entry */
 	int64_t		 offset;	/* data read of the current entry */
+	int		 fd;		/* read from */
+	struct digest_ring *ring;	/* the buffers read into (digest.h) */
 };
-#define TARX_INIT { NULL, NULL, BUF_INIT, BUF_INIT, 0 }
+#define TARX_INIT { NULL, NULL, BUF_INIT, BUF_INIT, 0, -1, NULL }
 
 /* read a tar from fd; what names it in messages ("-" is stdin) */
 int	tarx_open_fd(struct tarx *t, int fd, const char *what);
@@ -37,7 +39,9 @@ int	tarx_open_fd(struct tarx *t, int fd, const char *what);
 int	tarx_next(struct tarx *t, struct tarx_entry *e);
 /*
  * The next block of the current entry's data: its length and *p, 0 at the
- * end of the entry, -1 on error (a truncated archive among others).
+ * end of the entry, -1 on error (a truncated archive among others). *p
+ * stays valid until the next call; digest_update_async() of it hashes it
+ * in place when it lies in the read ring (an uncompressed tar).
  */
 ssize_t	tarx_read(struct tarx *t, const void **p);
 /* all of the current entry's data, when it is at most max bytes */
@@ -52,6 +56,26 @@ void	tarx_close(struct tarx *t);
 struct archive;
 int	tarx_write_entry(struct archive *a, const char *name, int dir,
 	    int64_t size);
+
+/*
+ * Where a tar writer's blocks go. libarchive, once a write of its own
+ * fails, enters a fatal state in which archive_write_free() leaks its
+ * block buffer; so the sink never reports a failure to libarchive: it
+ * keeps the first error in err, discards every later block, and the
+ * caller checks err after each call. tarx_write_abort() discards the rest
+ * (no end blocks after a half entry) and frees everything.
+ */
+struct tarx_sink {
+	int	fd;
+	int	err;		/* errno of the first failed write, or 0 */
+	int	discard;	/* write nothing more */
+};
+#define TARX_SINK_INIT { -1, 0, 0 }
+
+/* open a (format already set) writing to fd through s */
+int	tarx_write_open_fd(struct archive *a, struct tarx_sink *s, int fd);
+/* discard what is left, close and free a; a may be NULL */
+void	tarx_write_abort(struct archive *a, struct tarx_sink *s);
 
 /*
  * Normalise an archive-relative name into out: "./a//b/." becomes "a/b".

@@ -11,7 +11,7 @@ PKG_CONFIG ?= pkg-config
 VERSION    := 0.1.0
 
 # Everything the library builds on, found through pkg-config.
-PKGS = libcurl libcrypto jansson yaml-0.1 libarchive libgit2
+PKGS = libcurl libcrypto jansson yaml-0.1 libarchive libgit2 zlib
 
 # `make check` treats warnings as errors; a plain build does not, so a
 # newer compiler's new warning never stops someone installing ocikit.

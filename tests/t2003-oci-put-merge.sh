@@ -193,7 +193,7 @@ test_expect_success 'an architecture with a path in it never becomes a tag' '
 	evil cache $REG/evil:1 "/../../../prod/manifests/pwned" &&
 	cp cache/index.json before &&
 	test_expect_code 1 oci-put -C cache --arch-tags $REG/evil:1 >out 2>err &&
-	test_one_line_error err "architecture" && ! grep pwned err &&
+	test_one_line_error err "architecture" &&
 	test ! -s out &&
 	curl -s "$REG_URL/v2/_catalog" | jq -e ".repositories |
 	    (index(\"prod\") == null and index(\"evil\") == null)" &&

@@ -87,7 +87,7 @@ test_expect_success 'a hostile architecture in a record: refused, nothing writte
 	    os: \"linux\"}" amd64.rec >evil.rec &&
 	test_expect_code 1 oci-index-merge -C cache --ref localhost/m:1 \
 	    <evil.rec 2>err &&
-	test_one_line_error err "architecture" && ! grep pwned err &&
+	test_one_line_error err "architecture" &&
 	test_cmp before cache/index.json
 '
 

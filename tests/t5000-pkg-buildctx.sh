@@ -90,14 +90,17 @@ test_expect_success '--reproducible and SOURCE_DATE_EPOCH: same tree, same bytes
 '
 
 test_expect_success 'a file extra source lands exactly at dst; / is the root' '
-	mkdir -p fx && printf "image: fx\nextra-sources:\n  - ../md/exe:/bin/tool\n" \
-		>fx/build.yml && touch fx/Dockerfile &&
-	pkg-buildctx fx >ctx.tar &&
+	mkdir -p r/pkg/fx &&
+	printf "image: fx\nextra-sources:\n  - ../dummy/infile:/bin/tool\n" \
+		>r/pkg/fx/build.yml && touch r/pkg/fx/Dockerfile &&
+	git -C r add -A && git -C r commit -q -m fx &&
+	pkg-buildctx r/pkg/fx >ctx.tar &&
 	tar_names ctx.tar >actual &&
 	printf "%s\n" Dockerfile bin/tool build.yml >expect &&
 	test_cmp expect actual &&
-	printf "image: fx\nextra-sources:\n  - ../md/exe:/\n" >fx/build.yml &&
-	test_expect_code 1 pkg-buildctx fx >out 2>err &&
+	printf "image: fx\nextra-sources:\n  - ../dummy/infile:/\n" \
+		>r/pkg/fx/build.yml &&
+	test_expect_code 1 pkg-buildctx r/pkg/fx >out 2>err &&
 	test ! -s out && test_one_line_error err "needs a file name"
 '
 

@@ -22,6 +22,70 @@ nblobs () {
 	find "$1/blobs" -type f | wc -l
 }
 
+# skopeo reads image NAME of cache DIR back whole, gunzipping every layer
+# (--dest-decompress) and checking every digest. skopeo 1.9 finds only
+# OCI-typed entries of a layout by name, so a docker-typed image (what a
+# docker save import is, as in LinuxKit's cache) is handed over as a dir:
+# of its manifest and blobs.
+skopeo_reads () {
+	mt=$(jq -r --arg n "$2" '.manifests[] |
+	    select(.annotations["org.opencontainers.image.ref.name"] == $n) |
+	    .mediaType' "$1/index.json") &&
+	rm -rf "$1.dir" "$1.copy" &&
+	case $mt in
+	application/vnd.oci.*)
+		skopeo copy -q --dest-decompress "oci:$1:$2" "oci:$1.copy:x" ;;
+	*)
+		d=$(jq -r --arg n "$2" '.manifests[] |
+		    select(.annotations["org.opencontainers.image.ref.name"] == $n) |
+		    .digest' "$1/index.json") &&
+		mkdir "$1.dir" &&
+		cp "$1/blobs/sha256/${d#sha256:}" "$1.dir/manifest.json" &&
+		for b in $(jq -r ".config.digest, .layers[].digest" "$1.dir/manifest.json")
+		do
+			ln -sf "$PWD/$1/blobs/sha256/${b#sha256:}" "$1.dir/${b#sha256:}" ||
+			return 1
+		done &&
+		echo "Directory Transport Version: 1.1" >"$1.dir/version" &&
+		skopeo copy -q --dest-decompress "dir:$1.dir" "oci:$1.copy:x" ;;
+	esac &&
+	test -s "$1.copy/index.json"
+}
+
+# every blob the names reach is present, and skopeo reads the image whole
+reads_back () {
+	python3 "$HELPERS/cachecheck.py" "$1" --complete &&
+	skopeo_reads "$1" "$2"
+}
+
+# every layer of manifest $2 in cache $1 reads as its media type says:
+# gzip magic and a sound gzip stream where it says gzip, and the bytes
+# (decompressed) hash to the config's diff_id
+layers_as_declared () {
+	_man=$1/blobs/sha256/${2#sha256:} &&
+	_cfg=$1/blobs/sha256/$(jq -r .config.digest "$_man" | cut -d: -f2) &&
+	jq -r ".layers[] | .mediaType + \" \" + .digest" "$_man" >layers &&
+	jq -r ".rootfs.diff_ids[]" "$_cfg" >diffs &&
+	test "$(wc -l <layers)" = "$(wc -l <diffs)" &&
+	i=0 &&
+	while read -r mt d; do
+		i=$((i + 1)) &&
+		f=$1/blobs/sha256/${d#sha256:} &&
+		case $mt in
+		*gzip)
+			test "$(od -An -tx1 -N2 "$f" | tr -d " ")" = 1f8b &&
+			gzip -t <"$f" &&
+			plain=sha256:$(gzip -dc <"$f" | sha256sum | cut -d" " -f1) ;;
+		*.tar|*.diff.tar)
+			plain=$(test_sha256 "$f") ;;
+		*)
+			echo "unexpected layer type $mt"; return 1 ;;
+		esac &&
+		test "$plain" = "$(sed -n "${i}p" diffs)" ||
+		{ echo "layer $i ($d) is not what $mt and its diff_id say"; return 1; }
+	done <layers
+}
+
 test_expect_success 'setup: images from the generator, copied by skopeo' '
 	python3 "$HELPERS/ocitest.py" gen src app:1 --single --layers 2 \
 	    --layer-size 20000 >/dev/null &&
@@ -153,20 +217,161 @@ test_expect_success 'docker save tarball: a docker v2 schema2 manifest' '
 	mkdir dkx && tar -C dkx -xf docker.tar &&
 	cfg=$(jq -r ".[0].Config" dkx/manifest.json) &&
 	test "$(jq -r .config.digest dk/blobs/sha256/$m)" = "$(test_sha256 dkx/$cfg)" &&
+	cache_valid dk
+'
+
+test_expect_success 'docker save: layers stored gzipped, as docker push does' '
+	m=$(jq -r .digest out) &&
+	jq -e "[.layers[].mediaType] | unique ==
+	    [\"application/vnd.docker.image.rootfs.diff.tar.gzip\"]" \
+	    dk/blobs/sha256/${m#sha256:} &&
+	layers_as_declared dk $m &&
+	cfg=$(jq -r ".[0].Config" dkx/manifest.json) &&
 	for l in $(jq -r ".[0].Layers[]" dkx/manifest.json); do
 		test_sha256 dkx/$l
 	done >want &&
-	jq -r ".layers[].digest" dk/blobs/sha256/$m >got &&
-	test_cmp want got &&
 	jq -r ".rootfs.diff_ids[]" dkx/$cfg >diffs && test_cmp want diffs &&
-	jq -e "[.layers[].mediaType] | unique ==
-	    [\"application/vnd.docker.image.rootfs.diff.tar\"]" dk/blobs/sha256/$m &&
-	cache_valid dk
+	for l in $(jq -r ".[0].Layers[]" dkx/manifest.json); do
+		test ! -e dk/blobs/sha256/$(sha256sum <dkx/$l | cut -d" " -f1) ||
+		{ echo "plain layer $l stored"; exit 1; }
+	done
+'
+
+test_expect_success 'docker save: skopeo reads the image back, every layer' '
+	skopeo_reads dk docker.io/library/dk:1 &&
+	python3 "$HELPERS/cachecheck.py" dk --complete
+'
+
+test_expect_success 'docker save: the gzip is deterministic, so a re-import stores nothing' '
+	n=$(nblobs dk) &&
+	oci-import -v -C dk docker.tar >out2 2>err &&
+	test_cmp out out2 && grep ": 0 blobs stored" err &&
+	test "$(nblobs dk)" = "$n"
+'
+
+test_expect_success 'docker save: incompressible and compressible layers alike' '
+	mkdir mixed && head -c 3000000 /dev/urandom >mixed/random &&
+	seq 1 400000 >mixed/text &&
+	tar -C mixed -cf mixed-layer.tar random text &&
+	python3 - <<-\EOF &&
+	import hashlib, io, json, tarfile
+	layer = open("mixed-layer.tar", "rb").read()
+	d = "sha256:" + hashlib.sha256(layer).hexdigest()
+	cfg = json.dumps({"architecture": "amd64", "os": "linux",
+	    "rootfs": {"type": "layers", "diff_ids": [d, d]}}).encode()
+	man = json.dumps([{"Config": "c.json", "RepoTags": ["mixed:1"],
+	    "Layers": ["l/layer.tar", "l/layer.tar"]}]).encode()
+	with tarfile.open("mixed.tar", "w") as t:
+	    for n, b in (("l/layer.tar", layer), ("c.json", cfg),
+	                 ("manifest.json", man)):
+	        ti = tarfile.TarInfo(n); ti.size = len(b)
+	        t.addfile(ti, io.BytesIO(b))
+	EOF
+	oci-import -C mixedc mixed.tar >out &&
+	layers_as_declared mixedc $(jq -r .digest out) &&
+	gz=$(jq -r ".layers[0].size" mixedc/blobs/sha256/$(jq -r .digest out | cut -d: -f2)) &&
+	test "$gz" -lt $(wc -c <mixed-layer.tar) &&
+	test "$gz" -gt 3000000 &&
+	skopeo_reads mixedc docker.io/library/mixed:1
+'
+
+test_expect_success 'docker save: a gzipped layer whose content is not its diff_id' '
+	gzip -n -c <mixed-layer.tar >gz-layer &&
+	python3 - <<-\EOF &&
+	import hashlib, io, json, tarfile
+	gz = open("gz-layer", "rb").read()
+	d = "sha256:" + hashlib.sha256(gz).hexdigest()
+	cfg = json.dumps({"rootfs": {"type": "layers", "diff_ids": [d]}}).encode()
+	man = json.dumps([{"Config": "c.json", "RepoTags": ["gzl:1"],
+	    "Layers": ["l.tar.gz"]}]).encode()
+	with tarfile.open("gz-bad.tar", "w") as t:
+	    for n, b in (("l.tar.gz", gz), ("c.json", cfg), ("manifest.json", man)):
+	        ti = tarfile.TarInfo(n); ti.size = len(b)
+	        t.addfile(ti, io.BytesIO(b))
+	EOF
+	test_expect_code 1 oci-import -C gzbad gz-bad.tar 2>err &&
+	test_one_line_error err "does not match diff_id" &&
+	test -z "$(find gzbad/blobs -type f 2>/dev/null)"
 '
 
 test_expect_success 'docker save with --ref' '
 	oci-import -C dk --ref localhost/dk:2 docker.tar >out &&
 	jq -e ".ref == \"localhost/dk:2\"" out
+'
+
+# sharetar.py KIND IN OUT: IN rewritten so that entries share content
+cat >sharetar.py <<\EOF
+import hashlib, io, json, sys, tarfile
+kind, src, out = sys.argv[1:4]
+ents = []
+with tarfile.open(src) as t:
+    for m in t.getmembers():
+        if m.isfile():
+            ents.append((m.name, t.extractfile(m).read()))
+        elif m.issym() or m.islnk():
+            ents.append((m.name, m))
+files = dict(e for e in ents if isinstance(e[1], bytes))
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+if kind.startswith("docker"):
+    man = json.loads(files["manifest.json"])
+    first = man[0]["Layers"][0]
+    layer = files[first]
+if kind == "docker-copy-first":
+    # the exact case: an unreferenced copy of the layer before it
+    ents.insert(0, ("junk/copy.tar", layer))
+elif kind == "docker-same-layers":
+    # two layers of the image are the same bytes under two names
+    cfgname = man[0]["Config"]
+    cfg = json.loads(files[cfgname])
+    cfg["rootfs"]["diff_ids"] = [sha(layer), sha(layer)]
+    cb = json.dumps(cfg).encode()
+    man[0]["Config"] = sha(cb)[7:] + ".json"
+    man[0]["Layers"] = ["one/layer.tar", "two/layer.tar"]
+    ents = [e for e in ents if e[0] not in ("manifest.json", cfgname)]
+    ents += [("one/layer.tar", layer), ("two/layer.tar", layer),
+             (man[0]["Config"], cb), ("manifest.json", json.dumps(man).encode())]
+elif kind == "docker-path-twice":
+    # a layer name met twice: the later entry is the layer, as in tar
+    ents.insert(0, (first, b"an earlier version of the layer"))
+elif kind == "oci-two-entries":
+    # the largest blob under another name first, and its own entry twice
+    big = max((e for e in ents if e[0].startswith("blobs/")),
+              key=lambda e: len(e[1]))
+    ents.insert(0, ("extra/copy", big[1]))
+    ents.append(big)
+with tarfile.open(out, "w") as t:
+    for name, data in ents:
+        if isinstance(data, bytes):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+        else:
+            t.addfile(data)
+EOF
+
+for kind in docker-copy-first docker-same-layers docker-path-twice
+do
+	test_expect_success "entries sharing content ($kind): every blob stored once" "
+		python3 sharetar.py $kind docker.tar $kind.tar &&
+		oci-import -v -C $kind $kind.tar >out 2>err &&
+		jq -e '.ref == \"docker.io/library/dk:1\"' out &&
+		reads_back $kind docker.io/library/dk:1 &&
+		m=\$(jq -r .digest out | cut -d: -f2) &&
+		n=\$(jq '[.config, .layers[]] | map(.digest) | unique | length + 1' \
+		    $kind/blobs/sha256/\$m) &&
+		test \"\$(nblobs $kind)\" = \"\$n\" &&
+		grep \": \$n blobs stored\" err
+	"
+done
+
+test_expect_success 'entries sharing content (oci-two-entries): stored once' '
+	python3 sharetar.py oci-two-entries app.tar shared.tar &&
+	oci-import -v -C shared shared.tar >out 2>err &&
+	reads_back shared localhost/app:1 &&
+	oci-import -C plain-app app.tar >/dev/null &&
+	test "$(nblobs shared)" = "$(nblobs plain-app)" &&
+	grep ": $(nblobs plain-app) blobs stored" err
 '
 
 test_expect_success 'buildah: a real build, pushed as oci-archive, imported' '

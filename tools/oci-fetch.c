@@ -23,7 +23,7 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: oci-fetch [-qv] [-C dir] [-p os/arch[/variant]]... "
 	    "[--all-platforms] [--pull]\n"
-	    "                 [--resolve | --manifest] [-j n] "
+	    "                 [--resolve | --manifest | --cached] [-j n] "
 	    "[--insecure host]... ref ...\n");
 	exit(status);
 }
@@ -47,7 +47,8 @@ fetch_one(struct puller *pl, enum pull_mode mode, const char *arg)
 {
 	struct pull_result res = PULL_RESULT_INIT;
 	const char *verb = mode == PULL_RESOLVE ? "resolve" :
-	    mode == PULL_MANIFEST ? "get the manifest of" : "pull";
+	    mode == PULL_MANIFEST ? "get the manifest of" :
+	    mode == PULL_CACHED ? "find in the cache" : "pull";
 	char *name;
 	int rc = EXIT_SUCCESS;
 
@@ -81,6 +82,7 @@ main(int argc, char *argv[])
 		{ "pull",		no_argument,		NULL, 'P' },
 		{ "resolve",		no_argument,		NULL, 'R' },
 		{ "manifest",		no_argument,		NULL, 'M' },
+		{ "cached",		no_argument,		NULL, 'K' },
 		{ "jobs",		required_argument,	NULL, 'j' },
 		{ "insecure",		required_argument,	NULL, 'I' },
 		{ "quiet",		no_argument,		NULL, 'q' },
@@ -124,6 +126,9 @@ main(int argc, char *argv[])
 			break;
 		case 'M':
 			mode = PULL_MANIFEST;
+			break;
+		case 'K':
+			mode = PULL_CACHED;
 			break;
 		case 'j':
 			errno = 0;

@@ -135,6 +135,7 @@ main(int argc, char *argv[])
 	struct layout l = LAYOUT_INIT;
 	struct buildctx c = BUILDCTX_INIT;
 	struct platform plat;
+	struct gitcache gc;
 	struct dockersave_image *imgs = NULL;
 	struct dep_tar *tars = NULL;
 	struct stat st;
@@ -214,45 +215,40 @@ main(int argc, char *argv[])
 	}
 	free(df);
 
-	/* extra sources: checked before a byte is written */
+	/* extra sources: checked as pkg-tag checks them, before any output */
+	gitcache_init(&gc);
 	for (i = 0; i < y.extra_sources.n; i++) {
-		if (pkg_parse_source(pkgdir, y.extra_sources.v[i], &src,
-		    &dst) == -1) {
-			warnmsg_err("cannot use extra source of package '%s'",
-			    argv[0]);
+		struct pkg_source s;
+		int r;
+
+		if (pkg_source_check(&gc, pkgdir, y.extra_sources.v[i], "HEAD",
+		    &s) == -1) {
+			warnmsg_err("cannot use extra source '%s' of package "
+			    "'%s'", y.extra_sources.v[i], argv[0]);
+			gitcache_release(&gc);
 			goto out;
 		}
-		name = *dst == '/' ? xstrdup(dst + 1) : xstrdup(dst);
-		if (!*name) {
-			free(name);
-			name = xstrdup(".");
-		}
-		free(dst);
-		if (!strcmp(name, "..") || !strncmp(name, "../", 3)) {
-			warnmsg("extra source '%s' of package '%s' escapes "
-			    "the context", y.extra_sources.v[i], argv[0]);
-			free(src);
-			free(name);
-			goto out;
-		}
-		if (lstat(src, &st) == -1) {
-			warnmsg("cannot read extra source '%s' of package "
-			    "'%s': %s", src, argv[0], strerror(errno));
-			free(src);
-			free(name);
-			goto out;
-		}
-		if (!S_ISDIR(st.st_mode) && !strcmp(name, ".")) {
+		name = s.dst + (*s.dst == '/');
+		if (!*name)
+			name = ".";
+		if ((r = lstat(s.src, &st)) == 0 && !S_ISDIR(st.st_mode) &&
+		    !strcmp(name, "."))
+			r = -2;
+		if (r == -2)
 			warnmsg("extra source '%s' of package '%s' is a file "
 			    "and needs a file name as destination",
 			    y.extra_sources.v[i], argv[0]);
-			free(src);
-			free(name);
+		else if (r == -1)
+			warnmsg("cannot read extra source '%s' of package "
+			    "'%s': %s", s.src, argv[0], strerror(errno));
+		free(s.src);
+		free(s.dst);
+		if (r != 0) {
+			gitcache_release(&gc);
 			goto out;
 		}
-		free(src);
-		free(name);
 	}
+	gitcache_release(&gc);
 
 	/* §7.5: depends.docker-images from the cache, saved before streaming */
 	if (y.dep_images.n) {

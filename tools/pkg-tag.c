@@ -14,6 +14,8 @@
 #include "ref.h"
 #include "xalloc.h"
 
+#define MAX_ARG_FILES	32
+
 extern char **environ;
 
 static void
@@ -24,13 +26,15 @@ usage(int status)
 	    "[--hash-path DIR]\n"
 	    "               [--tag TEMPLATE] [--dev] [--force-dirty] "
 	    "[--canonical]\n"
-	    "               [--build-yml NAME] [--json] PKGDIR ...\n");
+	    "               [--build-yml NAME] [--build-arg-file F]... "
+	    "[--json] PKGDIR ...\n");
 	exit(status);
 }
 
 enum {
 	OPT_ORG = 256, OPT_HASH, OPT_HASH_COMMIT, OPT_HASH_PATH, OPT_TAG,
-	OPT_DEV, OPT_FORCE_DIRTY, OPT_CANONICAL, OPT_BUILD_YML, OPT_JSON
+	OPT_DEV, OPT_FORCE_DIRTY, OPT_CANONICAL, OPT_BUILD_YML, OPT_JSON,
+	OPT_ARG_FILE
 };
 
 static const struct option longopts[] = {
@@ -43,6 +47,7 @@ static const struct option longopts[] = {
 	{ "force-dirty", no_argument, NULL, OPT_FORCE_DIRTY },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "build-yml", required_argument, NULL, OPT_BUILD_YML },
+	{ "build-arg-file", required_argument, NULL, OPT_ARG_FILE },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -94,7 +99,9 @@ int
 main(int argc, char *argv[])
 {
 	struct pkg_opts o = PKG_OPTS_INIT;
+	const char *arg_files[MAX_ARG_FILES + 1] = { NULL };
 	struct gitcache gc;
+	size_t nfiles = 0;
 	int ch, i, canonical = 0, as_json = 0, rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
@@ -109,6 +116,11 @@ main(int argc, char *argv[])
 		case OPT_FORCE_DIRTY:	o.force_dirty = 1; break;
 		case OPT_CANONICAL:	canonical = 1; break;
 		case OPT_BUILD_YML:	o.build_yml = optarg; break;
+		case OPT_ARG_FILE:
+			if (nfiles == MAX_ARG_FILES)
+				die(EXIT_USAGE, "too many --build-arg-file options");
+			arg_files[nfiles++] = optarg;
+			break;
 		case 'j':		as_json = 1; break;
 		case 'h':		usage(EXIT_SUCCESS); break;
 		default:		usage(EXIT_USAGE);
@@ -118,6 +130,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage(EXIT_USAGE);
+	o.arg_files = arg_files;
 	o.env_org = getenv("LINUXKIT_PKG_ORG");
 	o.user = getenv("USER");
 

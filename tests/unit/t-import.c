@@ -18,7 +18,7 @@
 #include "tap.h"
 
 static struct archive *tar;
-static char mem[1 << 16];
+static char mem[1 << 17];
 static size_t used;
 
 static void
@@ -113,6 +113,68 @@ oci_tar(const char *name_annot, int corrupt)
 	return finish();
 }
 
+/* a docker save tar: layers named in order, copy (if any) added first */
+static int
+docker_tar(const char *copy, const char *const *layers, size_t n,
+    const char *data)
+{
+	char mj[1024], cfg[1024], ld[DIGEST_MAX];
+	size_t i, o = 0, c = 0;
+
+	digest_buf(DIGEST_SHA256, data, strlen(data), ld);
+	begin();
+	if (copy)
+		add(copy, data, strlen(data));
+	o += snprintf(mj + o, sizeof(mj) - o, "[{\"Config\":\"c.json\","
+	    "\"RepoTags\":[\"d:1\"],\"Layers\":[");
+	c += snprintf(cfg + c, sizeof(cfg) - c, "{\"rootfs\":{\"type\":"
+	    "\"layers\",\"diff_ids\":[");
+	for (i = 0; i < n; i++) {
+		add(layers[i], data, strlen(data));
+		o += snprintf(mj + o, sizeof(mj) - o, "%s\"%s\"", i ? "," : "",
+		    layers[i]);
+		c += snprintf(cfg + c, sizeof(cfg) - c, "%s\"%s\"", i ? "," : "",
+		    ld);
+	}
+	snprintf(mj + o, sizeof(mj) - o, "]}]");
+	snprintf(cfg + c, sizeof(cfg) - c, "]}}");
+	add("c.json", cfg, strlen(cfg));
+	add("manifest.json", mj, strlen(mj));
+	return finish();
+}
+
+/* entries that share content: every reached blob stored, once */
+static void
+dup_content(struct layout *l, const char *blobs)
+{
+	static const char *const one[] = { "l/layer.tar" };
+	static const char *const two[] = { "a/layer.tar", "b/layer.tar" };
+	struct import_result r;
+	char cmd[128];
+	int fd, rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/*", blobs);
+	if (system(cmd) != 0)
+		return;
+	fd = docker_tar("junk/copy.tar", one, 1, "layer content A");
+	rc = import_tar(l, fd, "dup.tar", NULL, &r);
+	ok(rc == 0, "docker save with an unreferenced copy of a layer first "
+	    "(%s)", rc ? err_msg() : "");
+	close(fd);
+	/* the layer, the config, the manifest: the copy is the layer */
+	ok(r.stored == 3 && nfiles(blobs) == 3,
+	    "the layer is stored once (%u stored, %d files)", r.stored,
+	    nfiles(blobs));
+	import_result_release(&r);
+
+	fd = docker_tar(NULL, two, 2, "layer content B");
+	rc = import_tar(l, fd, "two.tar", NULL, &r);
+	ok(rc == 0 && r.stored == 3 && nfiles(blobs) == 6,
+	    "two identical layers: one blob (%u stored)", r.stored);
+	close(fd);
+	import_result_release(&r);
+}
+
 int
 main(void)
 {
@@ -186,6 +248,8 @@ main(void)
 	    "docker save: a schema2 manifest named by RepoTags (%s)", err_msg());
 	close(fd);
 	import_result_release(&r);
+
+	dup_content(&l, blobs);
 
 	layout_close(&l);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

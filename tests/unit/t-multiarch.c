@@ -142,33 +142,6 @@ main(void)
 	    "\"variant\":\"v7\"}}]}",
 	    "key order, sorted annotations, empty members left out");
 
-	/* the grammars of values that become tags */
-	ok(multiarch_tag_ok("abc-amd64") && multiarch_tag_ok("_x.Y-1"),
-	    "tags: letters, digits, _ . -");
-	ok(!multiarch_tag_ok("") && !multiarch_tag_ok(".x") &&
-	    !multiarch_tag_ok("-x") && !multiarch_tag_ok("a/b") &&
-	    !multiarch_tag_ok("a:b") && !multiarch_tag_ok("a b"),
-	    "tags: nothing else, no leading . or -");
-	memset(s, 'a', 129);
-	s[128] = '\0';
-	ok(multiarch_tag_ok(s), "a tag of 128 characters");
-	s[128] = 'a';
-	s[129] = '\0';
-	ok(!multiarch_tag_ok(s), "a tag of 129 characters is refused");
-	out = json_pack("{s:s,s:s,s:s}", "architecture", "arm", "os", "linux",
-	    "variant", "v7");
-	ok(multiarch_check_platform(out, "t") == 0 &&
-	    multiarch_check_platform(NULL, "t") == 0, "a plain platform");
-	json_object_set_new(out, "architecture",
-	    json_string("/../../../prod/manifests/pwned"));
-	ok(multiarch_check_platform(out, "t") == -1, "a path as architecture");
-	json_object_set_new(out, "architecture", json_string("arm"));
-	json_object_set_new(out, "variant", json_string("V7"));
-	ok(multiarch_check_platform(out, "t") == -1, "upper case variant");
-	json_object_set_new(out, "variant", json_integer(7));
-	ok(multiarch_check_platform(out, "t") == -1, "a variant not a string");
-	json_decref(out);
-
 	/* linear: 40,000 entries merged into 40,000 at once */
 	json_array_clear(ex);
 	json_array_clear(adds);
