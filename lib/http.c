@@ -616,6 +616,25 @@ host_get(struct http *h, const char *hostport)
 
 /* ---- the client ---- */
 
+/* HTTP_DEADLINE_S, or OCIKIT_HTTP_DEADLINE seconds (ocikit(7)) */
+static long
+deadline_from_env(struct http *h)
+{
+	const char *v = getenv("OCIKIT_HTTP_DEADLINE");
+	char *end;
+	long t;
+
+	if (v == NULL || *v == '\0')
+		return HTTP_DEADLINE_S;
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (errno == 0 && *end == '\0' && t > 0 && t <= HTTP_DEADLINE_MAX_S)
+		return t;
+	http_log(h, 0, "ignoring OCIKIT_HTTP_DEADLINE='%.20s': not a number "
+	    "of seconds from 1 to %ld", v, HTTP_DEADLINE_MAX_S);
+	return HTTP_DEADLINE_S;
+}
+
 struct http *
 http_new(const struct http_opts *o)
 {
@@ -638,21 +657,7 @@ http_new(const struct http_opts *o)
 	}
 	if (h->opts.max_per_host <= 0)
 		h->opts.max_per_host = 4;
-	h->deadline_s = HTTP_DEADLINE_S;
-	if ((v = getenv("OCIKIT_HTTP_DEADLINE")) != NULL && *v != '\0') {
-		char *end;
-		long t;
-
-		errno = 0;
-		t = strtol(v, &end, 10);
-		if (errno == 0 && *end == '\0' && t > 0 &&
-		    t <= HTTP_DEADLINE_MAX_S)
-			h->deadline_s = t;
-		else
-			http_log(h, 0, "ignoring OCIKIT_HTTP_DEADLINE='%.20s': not "
-			    "a number of seconds from 1 to %ld", v,
-			    HTTP_DEADLINE_MAX_S);
-	}
+	h->deadline_s = deadline_from_env(h);
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)h->opts.max_per_host);
 	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++) {

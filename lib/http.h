@@ -7,7 +7,10 @@
  * 408, 429 and 5xx with exponential backoff, jitter and Retry-After,
  * resumes streamed bodies with Range when the sink allows it, and picks
  * CA files (certs.d, SSL_CERT_*), client certificates and proxies per
- * host. It never prints: notes and warnings go to the log hook.
+ * host. Every request ends within an overall deadline (OCIKIT_HTTP_DEADLINE,
+ * ocikit(7)), an error body is read up to HTTP_MAX_ERRBODY and no more,
+ * and no control character reaches a request line or header. It never
+ * prints: notes and warnings go to the log hook.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -92,7 +95,8 @@ struct http_req {
 	const struct http_sink *sink;	/* streams a 2xx GET body; NULL: keep it */
 	int		 no_retry;	/* one attempt only (probes) */
 	long		 delay_ms;	/* start no sooner than this after submit */
-	long		 timeout_s;	/* whole request; 0: none (blobs) */
+	long		 timeout_s;	/* whole request, if shorter than the
+					   deadline every request has */
 	int		 no_redirect;	/* hand 3xx back to the caller */
 	int		 no_verify;	/* TLS unverified: only to learn whether
 					   a host speaks TLS; nothing read is used */

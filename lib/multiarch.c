@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "err.h"
 #include "jsonio.h"
@@ -745,7 +746,7 @@ store(struct multiarch *m, const struct buf *bytes, const char *media_type,
 		return -1;
 	}
 	if (old[0] && strcmp(old, digest) != 0 &&
-	    layout_drop_if_unreachable(m->o.cache, old) == -1)
+	    cache_drop_unreachable(m->o.cache, old) == -1)
 		say(m, 0, "cannot remove the replaced index '%s': %s", old,
 		    err_msg());
 	desc_annotate(*root, ANNOT_REF_NAME, name);
