@@ -10,8 +10,8 @@
 #include "err.h"
 #include "pull.h"
 #include "record.h"
-#include "ref.h"
 #include "regpool.h"
+#include "ref.h"
 
 static void
 usage(int status)
@@ -32,10 +32,10 @@ published(const struct cli *cli, struct cache_item *it, size_t n,
     const char **names, const char **expect, size_t *k)
 {
 	struct http_opts ho = cli_http_opts(cli, "oci-rm");
-	/* no cache for the puller: one process opens .lock once */
-	struct pull_opts o = { .all = 1, .log = msglog };
-	struct pull_result res;
 	struct regpool pool;
+	/* no cache for the puller: one process opens .lock once */
+	struct pull_opts o = { .pool = &pool, .all = 1, .log = msglog };
+	struct pull_result res;
 	struct puller *pl;
 	const char *remote;
 	char *ref;
@@ -43,7 +43,6 @@ published(const struct cli *cli, struct cache_item *it, size_t n,
 	int rc = EXIT_SUCCESS;
 
 	regpool_init(&pool, &ho);
-	o.pool = &pool;
 	pl = puller_new(&o);
 	for (i = 0; i < n; i++) {
 		if (!it[i].desc || !it[i].name)
