@@ -119,7 +119,7 @@ test_expect_success '--published-only removes a name only when the registry has 
 	(cd src3 && tar -cf ../other.tar .) &&
 	oci-import -C c --ref other:1 other.tar >/dev/null &&
 	oci-put -q -C c other:1 $REG/t/diff:1 >/dev/null &&
-	# after the push, which may name it locally: the cache differs
+	# named in the cache after the push, so the cache differs
 	for n in pub diff absent; do
 		oci-import -C c --ref $REG/t/$n:1 plain.tar >/dev/null || return 1
 	done &&
