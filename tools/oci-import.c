@@ -57,8 +57,7 @@ import_one(struct layout *l, const char *file, const char *ref)
 	}
 	if (import_tar(l, fd, what, ref, &res) == -1) {
 		warnmsg("cannot import %s", err_msg());
-		/* a blob gone from the cache meanwhile fails the tar: never 3 */
-		rc = EXIT_FAILURE;
+		rc = exit_for_err();
 		goto out;
 	}
 	note("'%s': %u blobs stored (%lld bytes), %u already in the cache",

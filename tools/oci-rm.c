@@ -10,8 +10,8 @@
 #include "err.h"
 #include "pull.h"
 #include "record.h"
-#include "ref.h"
 #include "regpool.h"
+#include "ref.h"
 
 static void
 usage(int status)
@@ -31,9 +31,9 @@ static int
 published(const struct cli *cli, struct cache_item *it, size_t n,
     const char **names, const char **expect, size_t *k)
 {
-	/* no cache for the puller: one process opens .lock once */
 	struct http_opts ho = cli_http_opts(cli, "oci-rm");
 	struct regpool pool;
+	/* no cache for the puller: one process opens .lock once */
 	struct pull_opts o = { .pool = &pool, .all = 1, .log = msglog };
 	struct pull_result res;
 	struct puller *pl;
