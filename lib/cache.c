@@ -271,8 +271,12 @@ cache_set_refs(struct layout *l, size_t n, const char *const *names,
 		return -1;
 	reach_init(&r, l, 0);
 	for (i = 0; i < n && rc == 0; i++) {
-		if ((rc = reach_walk(&r, descs[i], REACH_A, i)) == -1)
+		if ((rc = reach_walk(&r, descs[i], REACH_A, i)) == -1) {
+			/* a manifest removed meanwhile fails this write */
+			err_wrap("'%s' would not resolve", names[i]);
+			err_as(ERR_FAILURE);
 			break;
+		}
 		if ((b = reach_last_missing(&r)))
 			rc = err_set(EAGAIN, "'%s' would not resolve: blob '%s' "
 			    "is no longer in the cache (removed meanwhile?)",

@@ -336,8 +336,14 @@ blob_bytes(struct import *im, struct blob *b, struct buf *out)
 		    im->what, b->digest, JSONIO_MAX_DOC);
 	if (meta_budget(im, b->size) == -1)
 		return -1;
+	if (b->in_cache &&
+	    layout_blob_read(im->l, b->digest, JSONIO_MAX_DOC, out) == -1) {
+		/* the cache had it when the tar went by: removed meanwhile */
+		err_wrap("'%s'", im->what);
+		return err_as(ERR_FAILURE);
+	}
 	if (b->in_cache)
-		return layout_blob_read(im->l, b->digest, JSONIO_MAX_DOC, out);
+		return 0;
 	buf_reset(out);
 	buf_grow(out, b->size);
 	n = pread(b->w.fd, out->data, b->size, 0);

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "pull.h"
 #include "record.h"
+#include "regpool.h"
 #include "ref.h"
 
 static void
@@ -30,16 +31,19 @@ static int
 published(const struct cli *cli, struct cache_item *it, size_t n,
     const char **names, const char **expect, size_t *k)
 {
+	struct http_opts ho = cli_http_opts(cli, "oci-rm");
+	struct regpool pool;
 	/* no cache for the puller: one process opens .lock once */
-	struct pull_opts o = { .tool = "oci-rm", .all = 1, .log = msglog,
-	    .jobs = cli->jobs, .insecure = cli->insecure };
+	struct pull_opts o = { .pool = &pool, .all = 1, .log = msglog };
 	struct pull_result res;
-	struct puller *pl = puller_new(&o);
+	struct puller *pl;
 	const char *remote;
 	char *ref;
 	size_t i;
 	int rc = EXIT_SUCCESS;
 
+	regpool_init(&pool, &ho);
+	pl = puller_new(&o);
 	for (i = 0; i < n; i++) {
 		if (!it[i].desc || !it[i].name)
 			continue;
@@ -67,6 +71,7 @@ published(const struct cli *cli, struct cache_item *it, size_t n,
 		pull_result_release(&res);
 	}
 	puller_free(pl);
+	regpool_release(&pool);
 	return rc;
 }
 
