@@ -529,19 +529,21 @@ full_name(const struct ref *dest, const char *tag)
 	return xasprintf("%s/%s:%s", dest->domain, dest->path, tag);
 }
 
-/* the cache names what a tag of the registry holds too (oci-put(1)) */
+/*
+ * The cache names what a tag of the registry holds too (oci-put(1)), when
+ * it has no such name yet: a local image already under that name is the
+ * user's, and a push never replaces it.
+ */
 static int
 name_locally(struct pusher *p, const char *name, json_t *d)
 {
 	json_t *had;
-	int same;
 
 	if (layout_resolve(p->o.cache, name, &had) == 0) {
-		same = strcmp(desc_digest(had), desc_digest(d)) == 0;
 		json_decref(had);
-		if (same)
-			return 0;
-	} else if (err_kind() != ERR_NOTFOUND)
+		return 0;
+	}
+	if (err_kind() != ERR_NOTFOUND)
 		return -1;
 	return layout_set_refs(p->o.cache, 1, &name, &d);
 }
