@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/oci-fetch.sh - pull from docker-registry on 127.0.0.1 into an empty
 # cache: a 150 MB single-platform image and a 40-layer image, oci-fetch
-# against skopeo copy, and against curl -o plus openssl dgst over the same
-# blob; then the warm (cache-first) run.
+# against skopeo copy, and against the floor measured in the same run:
+# curl --parallel of the same manifest and blobs to /dev/null, and curl to
+# files plus openssl dgst over them; then the warm (cache-first) run.
 . "$(dirname "$0")/lib.sh"
 
 # what tests/helpers/registry.sh needs from tests/lib.sh
@@ -30,11 +31,43 @@ registry_push "$TRASH/images" bench/many:1 || exit 1
 BIG=$($OCITEST blobs "$TRASH/images" bench/big:1 all | tail -1)
 size=$(stat -c %s "$TRASH/images/blobs/sha256/${BIG#sha256:}")
 
+# curl configs for the floor: the manifest by tag, then every other blob
+# (config and layers) of NAME, to /dev/null (NAME.null) or to files f.N
+# (NAME.files), all in parallel as oci-fetch does
+floor_cfg () {
+	_repo=${1%:*} _tag=${1#*:} _root=$($OCITEST blobs "$TRASH/images" "$1" root)
+	_n=0
+	for _out in null files; do
+		{
+		echo 'header = "Accept: application/vnd.oci.image.manifest.v1+json"'
+		echo "url = \"$REG_URL/v2/$_repo/manifests/$_tag\""
+		echo 'output = "/dev/null"'
+		for _d in $($OCITEST blobs "$TRASH/images" "$1" all); do
+			test "$_d" = "$_root" && continue
+			_n=$((_n + 1))
+			echo "url = \"$REG_URL/v2/$_repo/blobs/$_d\""
+			if test $_out = null; then
+				echo 'output = "/dev/null"'
+			else
+				echo "output = \"f.$_n\""
+			fi
+		done
+		} >"$WORK/$2.$_out"
+	done
+}
+floor_cfg bench/big:1 big
+floor_cfg bench/many:1 many
+PAR='curl -s -f --parallel --parallel-max 4'
+
 measure big 'rm -rf c1' "oci-fetch -C c1 $REG/bench/big:1"
 measure bigsk 'rm -rf s1' "skopeo copy -q --src-tls-verify=false docker://$REG/bench/big:1 oci:s1:big"
 measure curl 'rm -f blob' "curl -s -o blob $REG_URL/v2/bench/big/blobs/$BIG && openssl dgst -sha256 blob"
+measure bignull '' "$PAR -K $WORK/big.null"
+measure bigfiles 'rm -f f.*' "$PAR -K $WORK/big.files && openssl dgst -sha256 f.* >/dev/null"
 measure many 'rm -rf c2' "oci-fetch -C c2 $REG/bench/many:1"
 measure manysk 'rm -rf s2' "skopeo copy -q --src-tls-verify=false docker://$REG/bench/many:1 oci:s2:many"
+measure manynull '' "$PAR -K $WORK/many.null"
+measure manyfiles 'rm -f f.*' "$PAR -K $WORK/many.files && openssl dgst -sha256 f.* >/dev/null"
 oci-fetch -C c1 $REG/bench/big:1 >/dev/null
 measure warm '' "oci-fetch -C c1 $REG/bench/big:1"
 # /usr/bin/time counts in 10 ms steps: time 100 warm runs instead
@@ -50,13 +83,21 @@ header "oci-fetch: $((size / 1000000)) MB single-layer image from docker-registr
 row big 'oci-fetch'
 row bigsk 'skopeo copy docker:// oci:'
 row curl 'curl -o + openssl dgst -sha256'
+row bignull 'floor: curl --parallel >/dev/null'
+row bigfiles 'floor: curl --parallel files + dgst'
 echo "  skopeo / oci-fetch wall:           $(ratio bigsk big)x  (target >= 2.5)"
 echo "  oci-fetch / (curl + dgst) wall:    $(ratio big curl)x  (target <= 1.3)"
+echo "  oci-fetch / floor (/dev/null):     $(ratio big bignull)x  (target <= 1.5)"
+echo "  oci-fetch / floor (files + dgst):  $(ratio big bigfiles)x"
 echo "  oci-fetch peak RSS:                $((big_rss / 1024)) MiB  (target < 16)"
 header "oci-fetch: 40-layer image (40 x 0.5 MB) into an empty cache (median of $RUNS)"
 row many 'oci-fetch'
 row manysk 'skopeo copy docker:// oci:'
+row manynull 'floor: curl --parallel >/dev/null'
+row manyfiles 'floor: curl --parallel files + dgst'
 echo "  skopeo / oci-fetch wall:           $(ratio manysk many)x  (target >= 2)"
+echo "  oci-fetch / floor (/dev/null):     $(ratio many manynull)x  (target <= 1.1)"
+echo "  oci-fetch / floor (files + dgst):  $(ratio many manyfiles)x"
 echo "  oci-fetch peak RSS:                $((many_rss / 1024)) MiB  (target < 16)"
 header "oci-fetch: warm run, everything cached (median of $RUNS)"
 row warm 'oci-fetch (no request made)'

@@ -1,4 +1,4 @@
-/* lib/auth.c - registry authentication (registry-client.md §4) */
+/* lib/auth.c - registry authentication (doc/registry-client.md §4) */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,22 +21,30 @@
 #include "auth.h"
 #include "err.h"
 #include "http.h"
+#include "monotime.h"
 #include "strv.h"
 #include "xalloc.h"
 
 #define CONFIG_MAX	(1u << 20)	/* config.json, auth.json */
-#define HELPER_SECS	30
+/*
+ * Timing. A token whose expires_in is missing or short still lives a
+ * minute (the spec's default); one that claims more than a day is held
+ * for a day, which no run outlives and which keeps the milliseconds
+ * within range. A token is renewed TOKEN_SLACK_MS before it expires, so
+ * that a request started on it does not meet a 401 midway. A token
+ * request that takes longer than a minute is given up. A credential
+ * helper is a local program: 30 seconds is long enough for one that asks
+ * a keyring or a cloud metadata service, and OCIKIT_HELPER_TIMEOUT
+ * shortens it.
+ */
+#define TOKEN_LIFE_MIN_S	60
+#define TOKEN_LIFE_MAX_S	86400
+#define TOKEN_SLACK_MS		30000
+#define TOKEN_TIMEOUT_S		60
+#define HELPER_TIMEOUT_S	30
+#define HELPER_POLL_MS		10	/* how often an exiting helper is checked */
 #define HUB_KEY		"https://index.docker.io/v1/"
 #define NOT_FOUND_MSG	"credentials not found in native keychain"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 zfree(char *s)
@@ -74,9 +82,13 @@ add_param(struct auth_challenge *c, const char *name, size_t nlen,
     char *value)
 {
 	size_t i;
-	char *n = xstrndup(name, nlen);
-	char *q;
+	char *n, *q;
 
+	if (c->n_params >= AUTH_MAX_PARAMS) {
+		free(value);	/* a challenge has a handful: the rest is noise */
+		return;
+	}
+	n = xstrndup(name, nlen);
 	for (q = n; *q; q++)
 		*q = tolower((unsigned char)*q);
 	for (i = 0; i < c->n_params; i++)
@@ -150,6 +162,8 @@ auth_parse_challenges(const char *v, struct auth_challenge **cs, size_t *n)
 			continue;
 		}
 		/* a new challenge */
+		if (*n >= AUTH_MAX_CHALLENGES)
+			break;
 		*cs = xrealloc(*cs, (*n + 1) * sizeof(**cs));
 		cur = &(*cs)[(*n)++];
 		memset(cur, 0, sizeof(*cur));
@@ -298,7 +312,34 @@ base64(const char *s)
 	return out;
 }
 
-/* read a config file: 1 parsed, 0 missing, -1 error naming it */
+/* "Basic <base64(user:password)>" for c, or NULL without a password */
+static char *
+basic_value(const struct auth_cred *c)
+{
+	char *up, *b, *v;
+
+	if (c->username == NULL || c->password == NULL)
+		return NULL;
+	up = xasprintf("%s:%s", c->username, c->password);
+	b = base64(up);
+	v = xasprintf("Basic %s", b);
+	zfree(up);
+	zfree(b);
+	return v;
+}
+
+static int
+blank(const struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->len; i++)
+		if (!isspace((unsigned char)b->data[i]))
+			return 0;
+	return 1;
+}
+
+/* read a config file: 1 parsed, 0 missing or empty, -1 error naming it */
 static int
 load_config(const char *path, json_t **out)
 {
@@ -327,8 +368,12 @@ load_config(const char *path, json_t **out)
 		buf_release(&b);
 		return err_sys(errno, "cannot read '%s'", path);
 	}
-	*out = json_loadb(b.data, b.len,
-	    JSON_REJECT_DUPLICATES, &je);
+	if (blank(&b)) {
+		/* docker reads an empty config.json as an empty config */
+		buf_release(&b);
+		return 0;
+	}
+	*out = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &je);
 	explicit_bzero(b.data, b.len);
 	buf_release(&b);
 	if (*out == NULL || !json_is_object(*out)) {
@@ -403,29 +448,23 @@ helper_name_ok(const char *s)
 	return 1;
 }
 
-int
-auth_helper_get(const char *helper, const char *key, struct auth_cred *c)
+/* fork prog with its stdin and stdout on pipes; -1 with a message */
+static int
+spawn_helper(const char *prog, int *to, int *from, pid_t *pid)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status, rc = -1;
-	struct buf b = BUF_INIT;
-	char *prog, tmp[4096];
-	int64_t deadline;
-	json_t *j = NULL;
-	pid_t pid;
+	int in[2], out[2];
 
-	if (!helper_name_ok(helper))
-		return err_set(EINVAL, "bad credential helper name '%.60s'",
-		    helper);
-	prog = xasprintf("docker-credential-%s", helper);
-	if (pipe(in) == -1 || pipe(out) == -1) {
+	if (pipe(in) == -1)
+		return err_sys(errno, "cannot run '%s'", prog);
+	if (pipe(out) == -1) {
 		err_sys(errno, "cannot run '%s'", prog);
-		goto out;
+		goto fail_in;
 	}
-	if ((pid = fork()) == -1) {
+	if ((*pid = fork()) == -1) {
 		err_sys(errno, "cannot run '%s'", prog);
-		goto out;
+		goto fail;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		close(in[0]);
@@ -437,68 +476,172 @@ auth_helper_get(const char *helper, const char *key, struct auth_cred *c)
 	}
 	close(in[0]);
 	close(out[1]);
-	in[0] = out[1] = -1;
-	{
-		/* the key and a newline; a helper that reads nothing is fine */
-		struct sigaction sa, old;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGPIPE, &sa, &old);
-		if (write(in[1], key, strlen(key)) >= 0)
-			(void)!write(in[1], "\n", 1);	/* exit status tells */
-		sigaction(SIGPIPE, &old, NULL);
-	}
+	*to = in[1];
+	*from = out[0];
+	return 0;
+fail:
+	close(out[0]);
+	close(out[1]);
+fail_in:
+	close(in[0]);
 	close(in[1]);
-	in[1] = -1;
-	deadline = now_ms() + HELPER_SECS * 1000;
+	return -1;
+}
+
+/* the key and a newline; a helper that reads nothing is fine */
+static void
+send_key(int fd, const char *key)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, &old);
+	if (write(fd, key, strlen(key)) >= 0)
+		(void)!write(fd, "\n", 1);	/* the exit status tells */
+	sigaction(SIGPIPE, &old, NULL);
+	close(fd);
+}
+
+/* HELPER_TIMEOUT_S, or OCIKIT_HELPER_TIMEOUT seconds (ocikit(7)) */
+static int64_t
+helper_timeout_ms(void)
+{
+	const char *v = getenv("OCIKIT_HELPER_TIMEOUT");
+	char *end;
+	long t;
+
+	if (v == NULL || *v == '\0')
+		return HELPER_TIMEOUT_S * 1000;
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || t <= 0 || t > HELPER_TIMEOUT_S)
+		return HELPER_TIMEOUT_S * 1000;
+	return (int64_t)t * 1000;
+}
+
+/*
+ * Wait for pid until deadline; then kill it. 0 with its wait status in
+ * *status, or -1 with a message: a child we cannot wait for (SIGCHLD
+ * ignored reaps it) has no exit status to trust.
+ */
+static int
+reap(const char *prog, pid_t pid, int64_t deadline, int *status)
+{
+	pid_t got;
+
+	while ((got = waitpid(pid, status, WNOHANG)) == 0 &&
+	    monotime_ms() < deadline)
+		usleep(HELPER_POLL_MS * 1000);
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return err_set(ETIMEDOUT, "'%s' timed out", prog);
+	}
+	if (got == -1)
+		return err_sys(errno, "cannot wait for '%s'", prog);
+	return 0;
+}
+
+/*
+ * Read the helper's stdout until EOF or the deadline: at most
+ * HTTP_MAX_ERRBODY bytes are kept. 0 at EOF, -1 (ETIMEDOUT, or a read
+ * error) otherwise. The descriptor is non-blocking and a signal only
+ * makes poll() start again, so nothing waits past the deadline.
+ */
+static int
+read_helper(const char *prog, int fd, int64_t deadline, struct buf *out)
+{
+	char tmp[4096];
+	int rc = -1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (;;) {
-		struct pollfd pf = { out[0], POLLIN, 0 };
-		int64_t left = deadline - now_ms();
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int64_t left = deadline - monotime_ms();
 		ssize_t got;
+		int n;
 
-		if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+		if (left <= 0) {
 			err_set(ETIMEDOUT, "'%s' timed out", prog);
-			goto out;
-		}
-		if ((got = read(out[0], tmp, sizeof(tmp))) <= 0)
 			break;
-		if (b.len + got <= HTTP_MAX_ERRBODY)
-			buf_add(&b, tmp, got);
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	buf_add(&b, "", 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char *t = b.data;
-		size_t n = b.len;
-
-		while (n > 0 && isspace((unsigned char)t[n - 1]))
-			t[--n] = '\0';
-		if (strcmp(t, NOT_FOUND_MSG) == 0) {
-			rc = 0;
-			goto out;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			err_set(ENOENT, "'%s' not found", prog);
-		else
-			err_set(EIO, "'%s' failed", prog);
-		goto out;
+		if ((n = poll(&pf, 1, (int)left)) <= 0) {
+			if (n == -1 && errno != EINTR) {
+				err_sys(errno, "cannot read from '%s'", prog);
+				break;
+			}
+			continue;
+		}
+		if ((got = read(fd, tmp, sizeof(tmp))) == 0) {
+			rc = 0;
+			break;
+		}
+		if (got < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err_sys(errno, "cannot read from '%s'", prog);
+			break;
+		}
+		if (out->len + got <= HTTP_MAX_ERRBODY)
+			buf_add(out, tmp, got);
 	}
-	if ((j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES,
+	explicit_bzero(tmp, sizeof(tmp));
+	return rc;
+}
+
+/*
+ * Run "prog get" with key on its stdin; its stdout (NUL-terminated) into
+ * out and its wait status into *status. The helper gets
+ * helper_timeout_ms() to answer and exit, then it is killed: -1 with
+ * ETIMEDOUT.
+ */
+static int
+run_helper(const char *prog, const char *key, struct buf *out, int *status)
+{
+	int64_t deadline;
+	int to = -1, from = -1, rc;
+	pid_t pid = -1;
+
+	if (spawn_helper(prog, &to, &from, &pid) == -1)
+		return -1;
+	send_key(to, key);
+	deadline = monotime_ms() + helper_timeout_ms();
+	rc = read_helper(prog, from, deadline, out);
+	close(from);
+	if (rc == -1) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return -1;
+	}
+	if (reap(prog, pid, deadline, status) == -1)
+		return -1;
+	buf_add(out, "", 0);
+	return 0;
+}
+
+/* a helper's JSON answer into c: 1 found, 0 no secret, -1 malformed */
+static int
+helper_answer(const char *prog, const struct buf *b, struct auth_cred *c)
+{
+	const char *u, *s;
+	json_t *j, *sv;
+	int rc = 0;
+
+	if ((j = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL || !json_is_object(j)) {
-		err_set(EINVAL, "'%s' gave malformed output", prog);
-		goto out;
+		json_decref(j);
+		return err_set(EINVAL, "'%s' gave malformed output", prog);
 	}
-	{
-		const char *u = jstr(j, "Username"), *s = jstr(j, "Secret");
-
-		if (s == NULL || *s == '\0') {
-			rc = 0;
-			goto out;
-		}
+	u = jstr(j, "Username");
+	s = jstr(j, "Secret");
+	if ((u != NULL && !http_header_value_ok(u)) ||
+	    (s != NULL && !http_header_value_ok(s))) {
+		rc = err_set(EINVAL, "'%s' gave a control character in its "
+		    "answer", prog);
+	} else if (s != NULL && *s != '\0') {
 		if (u != NULL && strcmp(u, "<token>") == 0) {
 			c->identity_token = xstrdup(s);
 		} else {
@@ -508,26 +651,42 @@ auth_helper_get(const char *helper, const char *key, struct auth_cred *c)
 		c->source = xstrdup(prog);
 		rc = 1;
 	}
-out:
-	if (j != NULL) {
-		json_t *s = json_object_get(j, "Secret");
+	if (json_is_string(sv = json_object_get(j, "Secret")))
+		explicit_bzero((char *)json_string_value(sv),
+		    strlen(json_string_value(sv)));
+	json_decref(j);
+	return rc;
+}
 
-		if (json_is_string(s))
-			explicit_bzero((char *)json_string_value(s),
-			    strlen(json_string_value(s)));
-		json_decref(j);
+int
+auth_helper_get(const char *helper, const char *key, struct auth_cred *c)
+{
+	struct buf b = BUF_INIT;
+	int status = 0, rc = -1;
+	char *prog;
+
+	if (!helper_name_ok(helper))
+		return err_set(EINVAL, "bad credential helper name '%.60s'",
+		    helper);
+	prog = xasprintf("docker-credential-%s", helper);
+	if (run_helper(prog, key, &b, &status) == -1)
+		goto out;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		rc = helper_answer(prog, &b, c);
+		goto out;
 	}
+	while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1]))
+		b.data[--b.len] = '\0';
+	if (strcmp(b.data, NOT_FOUND_MSG) == 0)
+		rc = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		err_set(ENOENT, "'%s' not found", prog);
+	else
+		err_set(EIO, "'%s' failed", prog);
+out:
 	if (b.data != NULL)
 		explicit_bzero(b.data, b.len);
 	buf_release(&b);
-	if (in[0] >= 0)
-		close(in[0]);
-	if (in[1] >= 0)
-		close(in[1]);
-	if (out[0] >= 0)
-		close(out[0]);
-	if (out[1] >= 0)
-		close(out[1]);
 	free(prog);
 	return rc;
 }
@@ -621,8 +780,41 @@ from_config(struct http *h, const json_t *cfg, int docker, const char *src,
 	return 0;
 }
 
+static int lookup_sources(struct http *h, const char *domain,
+    const char *path, struct auth_cred *c);
+
+/* every credential may end up in a header, a Basic one or a bearer one */
+static int
+cred_ok(const struct auth_cred *c)
+{
+	const char *v[] = { c->username, c->password, c->identity_token,
+	    c->registry_token };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] != NULL && !http_header_value_ok(v[i]))
+			return 0;
+	return 1;
+}
+
 int
 auth_lookup(struct http *h, const char *domain, const char *path,
+    struct auth_cred *c)
+{
+	int rc = lookup_sources(h, domain, path, c);
+
+	if (rc == 1 && !cred_ok(c)) {
+		err_set(EINVAL, "the credentials from '%s' hold a control "
+		    "character", c->source);
+		rc = -1;
+	}
+	if (rc != 1)
+		auth_cred_release(c);
+	return rc;
+}
+
+static int
+lookup_sources(struct http *h, const char *domain, const char *path,
     struct auth_cred *c)
 {
 	const char *v, *home = getenv("HOME");
@@ -674,11 +866,7 @@ auth_lookup(struct http *h, const char *domain, const char *path,
 	}
 	for (i = 0; i < 4; i++)
 		free(files[i]);
-	if (rc == -2)
-		rc = 0;
-	if (rc != 1)
-		auth_cred_release(c);
-	return rc;
+	return rc == -2 ? 0 : rc;
 }
 
 /* ---- per-registry state ---- */
@@ -793,15 +981,8 @@ auth_challenged(struct auth *a, const struct http_req *r)
 			    "password, and none is configured");
 			goto out;
 		}
-		if (a->basic == NULL) {
-			char *up = xasprintf("%s:%s", a->cred.username,
-			    a->cred.password);
-			char *b = base64(up);
-
-			a->basic = xasprintf("Basic %s", b);
-			zfree(up);
-			zfree(b);
-		}
+		if (a->basic == NULL)
+			a->basic = basic_value(&a->cred);
 		rc = 0;
 		goto out;
 	}
@@ -837,17 +1018,194 @@ auth_invalidate(struct auth *a)
 		a->tokens[i].expiry = 0;
 }
 
+/* a fresh token, kept for the run under its scope key; returns its header */
+static const char *
+token_store(struct auth *a, const char *key, const char *tok, int64_t life_s)
+{
+	struct auth_token *t;
+
+	a->tokens = xrealloc(a->tokens, (a->n_tokens + 1) * sizeof(*a->tokens));
+	t = &a->tokens[a->n_tokens++];
+	t->scopes = xstrdup(key);
+	t->value = xasprintf("Bearer %s", tok);
+	t->expiry = life_s == INT64_MAX ? INT64_MAX :
+	    monotime_ms() + life_s * 1000;
+	return t->value;
+}
+
+/*
+ * OAuth2 with an identity token (doc/registry-client.md §4.5): a form
+ * POST to the realm. 1 when the reply is in r, 0 when the service does
+ * not take POSTs (404, 405: GET next), -1 on failure.
+ */
+static int
+token_post(struct auth *a, const char *key, struct http_req *r,
+    const char *host)
+{
+	struct buf form = BUF_INIT;
+	char *e;
+	int rc;
+
+	buf_adds(&form, "grant_type=refresh_token&refresh_token=");
+	e = http_escape(a->cred.identity_token);
+	buf_adds(&form, e);
+	zfree(e);
+	if (a->service != NULL) {
+		e = http_escape(a->service);
+		buf_addf(&form, "&service=%s", e);
+		free(e);
+	}
+	buf_adds(&form, "&client_id=ocikit&scope=");
+	e = http_escape(key);
+	buf_adds(&form, e);
+	free(e);
+	r->method = "POST";
+	http_req_set_url(r, a->realm);
+	r->send = form.data;
+	r->send_len = form.len;
+	r->content_type = "application/x-www-form-urlencoded";
+	rc = http_do(a->h, r);
+	r->send = NULL;
+	r->send_len = 0;
+	r->content_type = NULL;
+	explicit_bzero(form.data, form.len);
+	buf_release(&form);
+	if (rc == -1)
+		return err_set(EIO, "cannot get a token from '%s': %s", host,
+		    r->errmsg);
+	if (r->status == 404 || r->status == 405) {
+		http_req_reset(r);
+		return 0;
+	}
+	return 1;
+}
+
+/* the token GET: realm?service=..&scope=.., Basic when we have a password */
+static int
+token_get(struct auth *a, struct http_req *r, const char *realm_origin,
+    const char *host)
+{
+	struct buf q = BUF_INIT;
+	char *basic, *e;
+	size_t i;
+	int rc;
+
+	buf_adds(&q, a->realm);
+	buf_adds(&q, strchr(a->realm, '?') ? "&" : "?");
+	if (a->service != NULL) {
+		e = http_escape(a->service);
+		buf_addf(&q, "service=%s", e);
+		free(e);
+	}
+	for (i = 0; i < a->n_scopes; i++) {
+		e = http_escape(a->scopes[i]);
+		buf_addf(&q, "%sscope=%s", (i > 0 || a->service) ? "&" : "", e);
+		free(e);
+	}
+	r->method = "GET";
+	http_req_set_url(r, q.data);
+	buf_release(&q);
+	if ((basic = basic_value(&a->cred)) != NULL) {
+		r->auth = basic;
+		free(r->auth_origin);
+		r->auth_origin = xstrdup(realm_origin);
+	}
+	rc = http_do(a->h, r);
+	r->auth = NULL;
+	zfree(basic);
+	if (rc == -1)
+		return err_set(EIO, "cannot get a token from '%s': %s", host,
+		    r->errmsg);
+	return 0;
+}
+
+/* wipe the token strings of a parsed reply, then free it */
+static void
+token_json_free(json_t *j)
+{
+	static const char *const fields[] = { "token", "access_token" };
+	json_t *t;
+	size_t i;
+
+	for (i = 0; j != NULL && i < 2; i++)
+		if (json_is_string(t = json_object_get(j, fields[i])))
+			explicit_bzero((char *)json_string_value(t),
+			    strlen(json_string_value(t)));
+	json_decref(j);
+}
+
+int
+auth_token_parse(const char *body, size_t len, char **token, int64_t *life_s)
+{
+	const char *tok;
+	json_t *j, *v;
+	int64_t life;
+	int rc = -1;
+
+	*token = NULL;
+	*life_s = 0;
+	j = json_loadb(body ? body : "", body ? len : 0,
+	    JSON_REJECT_DUPLICATES, NULL);
+	tok = j ? jstr(j, "token") : NULL;
+	if (tok == NULL || *tok == '\0')
+		tok = j ? jstr(j, "access_token") : NULL;
+	if (tok == NULL || *tok == '\0') {
+		rc = err_set(EIO, "no token");
+	} else if (!http_header_value_ok(tok)) {
+		rc = err_set(EIO, "a token with a control character");
+	} else {
+		v = json_object_get(j, "expires_in");
+		life = json_is_integer(v) ? json_integer_value(v) :
+		    TOKEN_LIFE_MIN_S;
+		if (life < TOKEN_LIFE_MIN_S)
+			life = TOKEN_LIFE_MIN_S;
+		if (life > TOKEN_LIFE_MAX_S)
+			life = TOKEN_LIFE_MAX_S;
+		*token = xstrdup(tok);
+		*life_s = life;
+		rc = 0;
+	}
+	token_json_free(j);
+	return rc;
+}
+
+/* the token service's answer in r: store the token, or -1 with a message */
+static int
+token_reply(struct auth *a, const char *key, const struct http_req *r,
+    const char *host, const char **value)
+{
+	char *tok, why[64];
+	int64_t life;
+
+	if (r->status == 401 || r->status == 403) {
+		if (a->cred_state != 1)
+			return err_set(EACCES, "token service '%s' refused an "
+			    "anonymous request (status %ld)", host, r->status);
+		return err_set(EACCES, "token service '%s' refused the "
+		    "credentials from '%s' (status %ld)", host,
+		    a->cred.source, r->status);
+	}
+	if (r->status != 200)
+		return err_set(EIO, "token service '%s' answered %ld", host,
+		    r->status);
+	if (auth_token_parse(r->body.data, r->body.len, &tok, &life) == -1) {
+		snprintf(why, sizeof(why), "%s", err_msg());
+		return err_set(EIO, "token service '%s' gave %s", host, why);
+	}
+	*value = token_store(a, key, tok, life);
+	zfree(tok);
+	a->fresh = 1;
+	return 0;
+}
+
+/* a token for the scope set key (doc/registry-client.md §4.5) */
 static int
 fetch_token(struct auth *a, const char *key, const char **value)
 {
 	struct http_req r = HTTP_REQ_INIT;
-	struct buf q = BUF_INIT, form = BUF_INIT;
-	char realm_origin[512], *basic = NULL, *host;
-	const char *tok;
-	json_t *j = NULL, *v;
-	int64_t life;
-	size_t i;
-	int rc = -1;
+	char realm_origin[512];
+	const char *host;
+	int rc = 0;
 
 	if (http_target_ok(a->h, a->reg_url, a->realm) == -1)
 		return err_wrap("token realm");
@@ -857,143 +1215,20 @@ fetch_token(struct auth *a, const char *key, const char **value)
 	load_cred(a);
 	if (a->cred.registry_token != NULL) {
 		/* used as is, no exchange */
-		a->tokens = xrealloc(a->tokens, (a->n_tokens + 1) *
-		    sizeof(*a->tokens));
-		a->tokens[a->n_tokens].scopes = xstrdup(key);
-		a->tokens[a->n_tokens].value = xasprintf("Bearer %s",
-		    a->cred.registry_token);
-		a->tokens[a->n_tokens].expiry = INT64_MAX;
-		*value = a->tokens[a->n_tokens++].value;
+		*value = token_store(a, key, a->cred.registry_token, INT64_MAX);
 		return 0;
 	}
-	if (a->cred.username != NULL && a->cred.password != NULL) {
-		char *up = xasprintf("%s:%s", a->cred.username,
-		    a->cred.password);
-		char *b = base64(up);
-
-		basic = xasprintf("Basic %s", b);
-		zfree(up);
-		zfree(b);
-	}
-
 	r.max_body = HTTP_MAX_ERRBODY;
-	r.timeout_s = 60;	/* token requests (§5.5) */
-	if (a->cred.identity_token != NULL) {
-		char *e;
-
-		/* OAuth2: POST, falling back to GET on 404 or 405 */
-		buf_adds(&form, "grant_type=refresh_token&refresh_token=");
-		e = http_escape(a->cred.identity_token);
-		buf_adds(&form, e);
-		zfree(e);
-		if (a->service != NULL) {
-			e = http_escape(a->service);
-			buf_addf(&form, "&service=%s", e);
-			free(e);
-		}
-		buf_adds(&form, "&client_id=ocikit&scope=");
-		e = http_escape(key);
-		buf_adds(&form, e);
-		free(e);
-		r.method = "POST";
-		http_req_set_url(&r, a->realm);
-		r.send = form.data;
-		r.send_len = form.len;
-		r.content_type = "application/x-www-form-urlencoded";
-		if (http_do(a->h, &r) == -1) {
-			err_set(EIO, "cannot get a token from '%s': %s", host,
-			    r.errmsg);
-			goto out;
-		}
-		if (r.status == 404 || r.status == 405) {
-			http_req_reset(&r);
-			r.send = NULL;
-			r.send_len = 0;
-			r.content_type = NULL;
-		} else {
-			goto reply;
-		}
-	}
-	buf_adds(&q, a->realm);
-	buf_adds(&q, strchr(a->realm, '?') ? "&" : "?");
-	if (a->service != NULL) {
-		char *e = http_escape(a->service);
-
-		buf_addf(&q, "service=%s", e);
-		free(e);
-	}
-	for (i = 0; i < a->n_scopes; i++) {
-		char *e = http_escape(a->scopes[i]);
-
-		buf_addf(&q, "%sscope=%s", (i > 0 || a->service) ? "&" : "", e);
-		free(e);
-	}
-	r.method = "GET";
-	http_req_set_url(&r, q.data);
-	if (basic != NULL) {
-		r.auth = basic;
-		r.auth_origin = xstrdup(realm_origin);
-	}
-	if (http_do(a->h, &r) == -1) {
-		err_set(EIO, "cannot get a token from '%s': %s", host, r.errmsg);
-		goto out;
-	}
-reply:
-	if (r.status == 401 || r.status == 403) {
-		if (a->cred_state != 1)
-			err_set(EACCES, "token service '%s' refused an "
-			    "anonymous request (status %ld)", host, r.status);
-		else
-			err_set(EACCES, "token service '%s' refused the "
-			    "credentials from '%s' (status %ld)", host,
-			    a->cred.source, r.status);
-		goto out;
-	}
-	if (r.status != 200) {
-		err_set(EIO, "token service '%s' answered %ld", host, r.status);
-		goto out;
-	}
-	j = json_loadb(r.body.data, r.body.len,
-	    JSON_REJECT_DUPLICATES, NULL);
-	tok = j ? jstr(j, "token") : NULL;
-	if (tok == NULL || *tok == '\0')
-		tok = j ? jstr(j, "access_token") : NULL;
-	if (tok == NULL || *tok == '\0') {
-		err_set(EIO, "token service '%s' gave no token", host);
-		goto out;
-	}
-	v = json_object_get(j, "expires_in");
-	life = json_is_integer(v) ? json_integer_value(v) : 60;
-	if (life < 60)
-		life = 60;
-	a->tokens = xrealloc(a->tokens, (a->n_tokens + 1) * sizeof(*a->tokens));
-	a->tokens[a->n_tokens].scopes = xstrdup(key);
-	a->tokens[a->n_tokens].value = xasprintf("Bearer %s", tok);
-	a->tokens[a->n_tokens].expiry = now_ms() + life * 1000;
-	*value = a->tokens[a->n_tokens++].value;
-	a->fresh = 1;
-	rc = 0;
-out:
-	if (j != NULL) {
-		json_t *t;
-
-		if (json_is_string(t = json_object_get(j, "token")))
-			explicit_bzero((char *)json_string_value(t),
-			    strlen(json_string_value(t)));
-		if (json_is_string(t = json_object_get(j, "access_token")))
-			explicit_bzero((char *)json_string_value(t),
-			    strlen(json_string_value(t)));
-		json_decref(j);
-	}
+	r.timeout_s = TOKEN_TIMEOUT_S;
+	if (a->cred.identity_token != NULL)
+		rc = token_post(a, key, &r, host);
+	if (rc == 0)
+		rc = token_get(a, &r, realm_origin, host);
+	if (rc != -1)
+		rc = token_reply(a, key, &r, host, value);
 	if (r.body.data != NULL)
 		explicit_bzero(r.body.data, r.body.len);
-	r.auth = NULL;
 	http_req_release(&r);
-	zfree(basic);
-	if (form.data != NULL)
-		explicit_bzero(form.data, form.len);
-	buf_release(&form);
-	buf_release(&q);
 	return rc;
 }
 
@@ -1014,7 +1249,7 @@ auth_header(struct auth *a, const char **value)
 	key = scope_key(a);
 	for (i = 0; i < a->n_tokens; i++) {
 		if (strcmp(a->tokens[i].scopes, key) == 0 &&
-		    a->tokens[i].expiry - now_ms() > 30000) {
+		    a->tokens[i].expiry - monotime_ms() > TOKEN_SLACK_MS) {
 			*value = a->tokens[i].value;
 			free(key);
 			return 0;

@@ -1,4 +1,4 @@
-/* lib/auth.h - registry authentication (registry-client.md §4)
+/* lib/auth.h - registry authentication (doc/registry-client.md §4)
  *
  * Challenges (WWW-Authenticate, RFC 9110 §11.6.1), credentials from the
  * docker and containers config files and docker-credential helpers, and
@@ -33,8 +33,13 @@ struct auth_challenge {
 
 /*
  * Parse one WWW-Authenticate value, appending its challenges to *cs.
- * Never fails: what cannot be parsed is skipped.
+ * Never fails: what cannot be parsed is skipped, and so is everything
+ * past AUTH_MAX_CHALLENGES challenges in *cs or AUTH_MAX_PARAMS
+ * parameters in one (a registry needs a handful; a hostile one could
+ * send thousands).
  */
+#define AUTH_MAX_CHALLENGES	16
+#define AUTH_MAX_PARAMS		32
 void	auth_parse_challenges(const char *value, struct auth_challenge **cs,
 	    size_t *n);
 void	auth_challenges_free(struct auth_challenge *cs, size_t n);
@@ -78,6 +83,18 @@ int	auth_helper_get(const char *helper, const char *key,
 	    struct auth_cred *c);
 /* standard base64 of "user:password" entries; -1 on malformed input */
 int	auth_decode_basic(const char *b64, struct auth_cred *c);
+
+/* ---- token service replies ---- */
+
+/*
+ * A token service's JSON reply: "token" (or "access_token") and
+ * "expires_in" seconds. 0 with *token (caller wipes and frees it) and
+ * *life_s clamped to [60, 86400]; -1 with a message ("no token", "a token
+ * with a control character") when it holds none that can be sent. The
+ * copies of the token jansson made are wiped.
+ */
+int	auth_token_parse(const char *body, size_t len, char **token,
+	    int64_t *life_s);
 
 /* ---- per-registry state ---- */
 

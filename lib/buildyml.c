@@ -16,10 +16,23 @@
 #include "buildyml.h"
 #include "err.h"
 #include "fsutil.h"
+#include "platform.h"
 #include "strv.h"
 #include "xalloc.h"
 
 #define BUILDYML_MAX	(4u << 20)
+/*
+ * Aliases let a few bytes name a tree many times over ("billion laughs",
+ * merge keys listing one anchor ten times per level), and an alias may
+ * name a node it is inside. Decoding therefore visits at most NODES_MAX
+ * nodes in all, counting each alias as often as it is expanded, and nests
+ * mappings and sequences at most DEPTH_MAX deep: the cost is linear in
+ * the input and bounded whatever it says. No real build.yml comes near.
+ */
+#define NODES_MAX	100000
+#define DEPTH_MAX	32
+/* above this many keys a mapping's duplicates are found by sorting */
+#define KEYS_LINEAR	32
 
 /* ---- paths ---------------------------------------------------------- */
 
@@ -87,8 +100,11 @@ buildyml_join_path(const char *a, const char *b)
 /* ---- YAML helpers --------------------------------------------------- */
 
 struct dec {
-	yaml_document_t	*doc;
-	const char	*file;
+	yaml_document_t		*doc;
+	const char		*file;
+	const yaml_node_t	*stack[DEPTH_MAX];	/* being decoded */
+	int			 depth;
+	unsigned long		 nodes;		/* visited, aliases counted */
 };
 
 static unsigned long
@@ -134,6 +150,46 @@ kind_name(const yaml_node_t *n)
 	case YAML_MAPPING_NODE:		return "a mapping";
 	default:			return "nothing";
 	}
+}
+
+/* count a node visited (an alias as often as it is expanded) */
+static int
+count(struct dec *d, const yaml_node_t *n, unsigned long k)
+{
+	if ((d->nodes += k) > NODES_MAX)
+		return err_set(EINVAL, "%s:%lu: too large once aliases are "
+		    "expanded (more than %d nodes)", d->file, line_of(n),
+		    NODES_MAX);
+	return 0;
+}
+
+/*
+ * Start decoding the collection n: counted, its depth bounded, and an
+ * alias to a collection that is being decoded (n inside itself) refused.
+ * Every enter() that succeeds is paired with a leave().
+ */
+static int
+enter(struct dec *d, const yaml_node_t *n)
+{
+	int i;
+
+	if (count(d, n, 1) == -1)
+		return -1;
+	for (i = 0; i < d->depth; i++)
+		if (d->stack[i] == n)
+			return err_set(EINVAL, "%s:%lu: recursive alias: a "
+			    "node includes itself", d->file, line_of(n));
+	if (d->depth == DEPTH_MAX)
+		return err_set(EINVAL, "%s:%lu: nested more than %d deep",
+		    d->file, line_of(n), DEPTH_MAX);
+	d->stack[d->depth++] = n;
+	return 0;
+}
+
+static void
+leave(struct dec *d)
+{
+	d->depth--;
 }
 
 static int
@@ -220,29 +276,14 @@ is_merge_key(const yaml_node_t *k)
 	    !strcmp(sval(k), "<<");
 }
 
-/*
- * A merge key "<<: *anchor" (or a list of anchors), as yaml.v3 resolves
- * it: keys given in the mapping itself win, then earlier merged mappings.
- */
+/* a mapping merged in: keys already set win, as yaml.v3 resolves them */
 static int
-merge(struct dec *d, const yaml_node_t *v, const char *what,
-    const char *const *names, int *idx, int depth)
+merge_one(struct dec *d, const yaml_node_t *v, const char *what,
+    const char *const *names, int *idx)
 {
-	yaml_node_item_t *it;
 	int sub[64];
 	size_t i;
 
-	if (depth > 8)
-		return err_set(EINVAL, "%s:%lu: merge keys nested too deeply",
-		    d->file, line_of(v));
-	if (v->type == YAML_SEQUENCE_NODE) {
-		for (it = v->data.sequence.items.start;
-		    it < v->data.sequence.items.top; it++)
-			if (merge(d, yaml_document_get_node(d->doc, *it), what,
-			    names, idx, depth + 1) == -1)
-				return -1;
-		return 0;
-	}
 	if (v->type != YAML_MAPPING_NODE)
 		return err_set(EINVAL, "%s:%lu: %s: map merge requires a "
 		    "mapping or a list of mappings", d->file, line_of(v),
@@ -263,27 +304,83 @@ merge(struct dec *d, const yaml_node_t *v, const char *what,
 }
 
 /*
- * Check a mapping's keys: scalars, known (names[] NULL-terminated, or
- * any when names is NULL), not repeated. idx[i] receives the value node
- * of names[i] (0 when absent).
+ * A merge key "<<: *anchor" or "<<: [*a, *b]": earlier mappings in the
+ * list win. Each merged mapping is decoded (and counted) once per use.
  */
 static int
-map_keys(struct dec *d, const yaml_node_t *m, const char *what,
+merge(struct dec *d, const yaml_node_t *v, const char *what,
     const char *const *names, int *idx)
+{
+	yaml_node_item_t *it;
+	int rc = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE)
+		return merge_one(d, v, what, names, idx);
+	if (enter(d, v) == -1)
+		return -1;
+	for (it = v->data.sequence.items.start;
+	    rc == 0 && it < v->data.sequence.items.top; it++)
+		rc = merge_one(d, yaml_document_get_node(d->doc, *it), what,
+		    names, idx);
+	leave(d);
+	return rc;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const yaml_node_t *const *x = a, *const *y = b;
+	int c = strcmp(sval(*x), sval(*y));
+
+	/* equal keys in the order written: the second is the repeat */
+	return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* a repeated key: in n log n, so a mapping of many keys costs little */
+static int
+dup_keys(struct dec *d, const yaml_node_t *m)
+{
+	const yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	size_t i, n = m->data.mapping.pairs.top - p;
+	const yaml_node_t **k, *first = NULL, *again = NULL;
+
+	if (n < 2)
+		return 0;
+	k = xcalloc(n, sizeof(*k));
+	for (i = 0; i < n; i++)
+		k[i] = yaml_document_get_node(d->doc, p[i].key);
+	qsort(k, n, sizeof(*k), cmp_key);
+	/* report the repeat written first, as a scan in order would */
+	for (i = 1; i < n; i++)
+		if (!strcmp(sval(k[i - 1]), sval(k[i])) &&
+		    (!again || k[i] < again)) {
+			first = k[i - 1];
+			again = k[i];
+		}
+	free(k);
+	if (!again)
+		return 0;
+	return err_set(EINVAL, "%s:%lu: mapping key \"%s\" already defined "
+	    "at line %lu", d->file, line_of(again), sval(again),
+	    line_of(first));
+}
+
+/* keys are scalars and none is repeated */
+static int
+check_keys(struct dec *d, const yaml_node_t *m, const char *what)
 {
 	yaml_node_pair_t *p, *q;
 	yaml_node_t *k, *k2;
-	size_t i;
+	size_t n = m->data.mapping.pairs.top - m->data.mapping.pairs.start;
 
-	for (i = 0; names && names[i]; i++)
-		idx[i] = 0;
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
 	    p++) {
 		k = yaml_document_get_node(d->doc, p->key);
 		if (!k || k->type != YAML_SCALAR_NODE)
 			return err_set(EINVAL, "%s:%lu: %s: keys must be "
 			    "scalars", d->file, k ? line_of(k) : 0, what);
-		for (q = m->data.mapping.pairs.start; q < p; q++) {
+		for (q = m->data.mapping.pairs.start; n <= KEYS_LINEAR &&
+		    q < p; q++) {
 			k2 = yaml_document_get_node(d->doc, q->key);
 			if (!strcmp(sval(k2), sval(k)))
 				return err_set(EINVAL, "%s:%lu: mapping key "
@@ -291,10 +388,28 @@ map_keys(struct dec *d, const yaml_node_t *m, const char *what,
 				    d->file, line_of(k), sval(k),
 				    line_of(k2));
 		}
-		if (is_merge_key(k))
-			continue;	/* applied below, after the own keys */
-		if (!names)
-			continue;
+	}
+	return n > KEYS_LINEAR ? dup_keys(d, m) : 0;
+}
+
+static int
+map_keys_in(struct dec *d, const yaml_node_t *m, const char *what,
+    const char *const *names, int *idx)
+{
+	yaml_node_pair_t *p;
+	yaml_node_t *k;
+	size_t i;
+
+	for (i = 0; names && names[i]; i++)
+		idx[i] = 0;
+	if (count(d, m, m->data.mapping.pairs.top -
+	    m->data.mapping.pairs.start) == -1 || check_keys(d, m, what) == -1)
+		return -1;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+	    p++) {
+		k = yaml_document_get_node(d->doc, p->key);
+		if (is_merge_key(k) || !names)
+			continue;	/* merges applied below, after own keys */
 		for (i = 0; names[i]; i++)
 			if (!strcmp(names[i], sval(k)))
 				break;
@@ -307,10 +422,28 @@ map_keys(struct dec *d, const yaml_node_t *m, const char *what,
 	    p++) {
 		k = yaml_document_get_node(d->doc, p->key);
 		if (is_merge_key(k) && merge(d, yaml_document_get_node(d->doc,
-		    p->value), what, names, idx, 0) == -1)
+		    p->value), what, names, idx) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Check a mapping's keys: scalars, known (names[] NULL-terminated, or
+ * any when names is NULL), not repeated. idx[i] receives the value node
+ * of names[i] (0 when absent). Merge keys are applied.
+ */
+static int
+map_keys(struct dec *d, const yaml_node_t *m, const char *what,
+    const char *const *names, int *idx)
+{
+	int rc;
+
+	if (enter(d, m) == -1)
+		return -1;
+	rc = map_keys_in(d, m, what, names, idx);
+	leave(d);
+	return rc;
 }
 
 static yaml_node_t *
@@ -360,6 +493,9 @@ get_strv(struct dec *d, int i, const char *key, struct strv *out)
 		return 0;
 	if (n->type != YAML_SEQUENCE_NODE)
 		return type_err(d, n, key, "a list of strings");
+	if (count(d, n, n->data.sequence.items.top -
+	    n->data.sequence.items.start) == -1)
+		return -1;
 	for (p = n->data.sequence.items.start;
 	    p < n->data.sequence.items.top; p++) {
 		it = yaml_document_get_node(d->doc, *p);
@@ -673,37 +809,53 @@ any_scalar(const yaml_node_t *n)
 	return json_string(s);
 }
 
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const yaml_node_t *const *x = a, *const *y = b;
+
+	return strcmp(sval(x[0]), sval(y[0]));
+}
+
+/* the pairs of n as (key, value) node pointers, sorted by key as Go does */
+static const yaml_node_t **
+sorted_pairs(struct dec *d, const yaml_node_t *n, size_t *cnt)
+{
+	const yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	const yaml_node_t **kv;
+	size_t i;
+
+	*cnt = n->data.mapping.pairs.top - p;
+	kv = xcalloc(2 * *cnt + 2, sizeof(*kv));
+	for (i = 0; i < *cnt; i++) {
+		kv[2 * i] = yaml_document_get_node(d->doc, p[i].key);
+		kv[2 * i + 1] = yaml_document_get_node(d->doc, p[i].value);
+	}
+	qsort(kv, *cnt, 2 * sizeof(*kv), cmp_pair);
+	return kv;
+}
+
 /* a mapping of string -> string or -> sub-object, keys sorted as Go does */
 static int
-decode_map(struct dec *d, const yaml_node_t *n, const struct field *f,
+decode_map_in(struct dec *d, const yaml_node_t *n, const struct field *f,
     json_t **out)
 {
-	yaml_node_pair_t *p;
-	yaml_node_t *k, *v;
-	const char **keys;
+	const yaml_node_t **kv, *v;
+	const char *key;
 	json_t *m, *val;
-	size_t i, cnt = 0;
+	size_t i, cnt;
 	int rc = -1;
 
-	if (map_keys(d, n, f->yaml, NULL, NULL) == -1)
+	if (map_keys_in(d, n, f->yaml, NULL, NULL) == -1)
 		return -1;
-	cnt = n->data.mapping.pairs.top - n->data.mapping.pairs.start;
-	keys = xcalloc(cnt + 1, sizeof(*keys));
-	for (i = 0; i < cnt; i++)
-		keys[i] = sval(yaml_document_get_node(d->doc,
-		    n->data.mapping.pairs.start[i].key));
-	qsort(keys, cnt, sizeof(*keys), strv_cmp);
+	kv = sorted_pairs(d, n, &cnt);
 	m = json_object();
 	for (i = 0; i < cnt; i++) {
-		for (p = n->data.mapping.pairs.start;; p++) {
-			k = yaml_document_get_node(d->doc, p->key);
-			if (sval(k) == keys[i])
-				break;
-		}
-		v = yaml_document_get_node(d->doc, p->value);
+		key = sval(kv[2 * i]);
+		v = kv[2 * i + 1];
 		if (f->type == F_STRMAP) {
 			if (v->type != YAML_SCALAR_NODE) {
-				type_err(d, v, keys[i], "a string");
+				type_err(d, v, key, "a string");
 				goto out;
 			}
 			val = json_string(is_null(v) ? "" : sval(v));
@@ -711,27 +863,79 @@ decode_map(struct dec *d, const yaml_node_t *n, const struct field *f,
 			val = json_object();
 		} else if (decode_obj(d, v, f->sub, &val) == -1)
 			goto out;
-		json_object_set_new(m, keys[i], val);
+		json_object_set_new(m, key, val);
 	}
 	*out = m;
 	m = NULL;
 	rc = 0;
 out:
 	json_decref(m);
-	free(keys);
+	free(kv);
 	return rc;
+}
+
+/* n stays on the stack while its values are decoded: no cycle through it */
+static int
+decode_map(struct dec *d, const yaml_node_t *n, const struct field *f,
+    json_t **out)
+{
+	int rc;
+
+	if (enter(d, n) == -1)
+		return -1;
+	rc = decode_map_in(d, n, f, out);
+	leave(d);
+	return rc;
+}
+
+/* a list of scalars or of objects */
+static int
+decode_list(struct dec *d, const yaml_node_t *n, const struct field *f,
+    json_t **out)
+{
+	yaml_node_item_t *p;
+	yaml_node_t *it;
+	json_t *a, *v;
+
+	if (enter(d, n) == -1)
+		return -1;
+	a = json_array();
+	for (p = n->data.sequence.items.start;
+	    p < n->data.sequence.items.top; p++) {
+		it = yaml_document_get_node(d->doc, *p);
+		if (f->type == F_OBJLIST) {
+			if (decode_obj(d, is_null(it) ? NULL : it, f->sub,
+			    &v) == -1)
+				goto bad;
+		} else if (it->type != YAML_SCALAR_NODE) {
+			type_err(d, it, f->yaml, "a scalar");
+			goto bad;
+		} else if (count(d, it, 1) == -1) {
+			goto bad;
+		} else if (f->type == F_ANYLIST)
+			v = any_scalar(it);
+		else
+			v = json_string(is_null(it) ? "" : sval(it));
+		json_array_append_new(a, v);
+	}
+	leave(d);
+	*out = a;
+	return 0;
+bad:
+	leave(d);
+	json_decref(a);
+	return -1;
 }
 
 static int
 decode_value(struct dec *d, const yaml_node_t *n, const struct field *f,
     json_t **out)
 {
-	yaml_node_item_t *p;
-	yaml_node_t *it;
-	json_t *a, *v;
 	long long iv;
 	int b;
 
+	if (n->type == YAML_SCALAR_NODE && count(d, n, 1) == -1)
+		return -1;
 	switch (f->type) {
 	case F_STR:
 		if (n->type != YAML_SCALAR_NODE)
@@ -761,27 +965,7 @@ decode_value(struct dec *d, const yaml_node_t *n, const struct field *f,
 	case F_OBJLIST:
 		if (n->type != YAML_SEQUENCE_NODE)
 			return type_err(d, n, f->yaml, "a list");
-		a = json_array();
-		for (p = n->data.sequence.items.start;
-		    p < n->data.sequence.items.top; p++) {
-			it = yaml_document_get_node(d->doc, *p);
-			if (f->type == F_OBJLIST) {
-				if (decode_obj(d, is_null(it) ? NULL : it,
-				    f->sub, &v) == -1) {
-					json_decref(a);
-					return -1;
-				}
-			} else if (it->type != YAML_SCALAR_NODE) {
-				json_decref(a);
-				return type_err(d, it, f->yaml, "a scalar");
-			} else if (f->type == F_ANYLIST)
-				v = any_scalar(it);
-			else
-				v = json_string(is_null(it) ? "" : sval(it));
-			json_array_append_new(a, v);
-		}
-		*out = a;
-		return 0;
+		return decode_list(d, n, f, out);
 	case F_STRMAP:
 	case F_OBJMAP:
 		if (n->type != YAML_MAPPING_NODE)
@@ -793,26 +977,15 @@ decode_value(struct dec *d, const yaml_node_t *n, const struct field *f,
 	return err_set(EINVAL, "internal: bad field type");
 }
 
-/* n NULL: the zero value of the structure */
+/* the fields of s from the value nodes idx[] (0: absent) */
 static int
-decode_obj(struct dec *d, const yaml_node_t *n, const struct schema *s,
+decode_fields(struct dec *d, const struct schema *s, const int *idx,
     json_t **out)
 {
-	const char *names[40];
-	int idx[40];
-	size_t i;
 	json_t *o, *v;
 	yaml_node_t *vn;
+	size_t i;
 
-	for (i = 0; s->f[i].yaml; i++)
-		names[i] = s->f[i].yaml;
-	names[i] = NULL;
-	for (i = 0; names[i]; i++)
-		idx[i] = 0;
-	if (n && n->type != YAML_MAPPING_NODE)
-		return type_err(d, n, s->name, "a mapping");
-	if (n && map_keys(d, n, s->name, names, idx) == -1)
-		return -1;
 	o = json_object();
 	for (i = 0; s->f[i].yaml; i++) {
 		const struct field *f = &s->f[i];
@@ -820,23 +993,18 @@ decode_obj(struct dec *d, const yaml_node_t *n, const struct schema *s,
 		vn = node(d, idx[i]);
 		v = NULL;
 		if (vn && !is_null(vn)) {
-			if (decode_value(d, vn, f, &v) == -1) {
-				json_decref(o);
-				return -1;
-			}
+			if (decode_value(d, vn, f, &v) == -1)
+				goto bad;
 		} else if (vn && f->omit == O_PRESENT) {
 			continue;	/* null into a pointer: nil */
 		}
 		if (!v) {
 			if (f->omit != O_ALWAYS)
 				continue;
-			if (f->type == F_OBJ) {
-				if (decode_obj(d, NULL, f->sub, &v) == -1) {
-					json_decref(o);
-					return -1;
-				}
-			} else
+			if (f->type != F_OBJ)
 				v = zero_of(f);
+			else if (decode_obj(d, NULL, f->sub, &v) == -1)
+				goto bad;
 		}
 		if (f->omit == O_NONZERO && is_zero(v)) {
 			json_decref(v);
@@ -846,6 +1014,39 @@ decode_obj(struct dec *d, const yaml_node_t *n, const struct schema *s,
 	}
 	*out = o;
 	return 0;
+bad:
+	json_decref(o);
+	return -1;
+}
+
+/*
+ * n NULL: the zero value of the structure. n stays on the stack while its
+ * fields are decoded, so an alias back to it is found.
+ */
+static int
+decode_obj(struct dec *d, const yaml_node_t *n, const struct schema *s,
+    json_t **out)
+{
+	const char *names[40];
+	int idx[40], rc;
+	size_t i;
+
+	for (i = 0; s->f[i].yaml; i++) {
+		names[i] = s->f[i].yaml;
+		idx[i] = 0;
+	}
+	names[i] = NULL;
+	if (!n)
+		return decode_fields(d, s, idx, out);
+	if (n->type != YAML_MAPPING_NODE)
+		return type_err(d, n, s->name, "a mapping");
+	if (enter(d, n) == -1)
+		return -1;
+	rc = map_keys_in(d, n, s->name, names, idx);
+	if (rc == 0)
+		rc = decode_fields(d, s, idx, out);
+	leave(d);
+	return rc;
 }
 
 /* compact JSON with Go's escapes: HTML-safe, lower-case \u00xx */
@@ -953,6 +1154,7 @@ buildyml_parse(struct buildyml *b, const char *file, const char *text,
 	yaml_node_t *root, *cn;
 	struct dec d;
 	json_t *cfg = NULL;
+	size_t i;
 	int idx[16], rc = -1, have_doc = 0;
 
 	memset(b, 0, sizeof(*b));
@@ -971,6 +1173,7 @@ buildyml_parse(struct buildyml *b, const char *file, const char *text,
 		goto out;
 	}
 	have_doc = 1;
+	memset(&d, 0, sizeof(d));
 	d.doc = &doc;
 	d.file = file;
 	root = yaml_document_get_root_node(&doc);
@@ -1011,6 +1214,13 @@ buildyml_parse(struct buildyml *b, const char *file, const char *text,
 		err_set(EINVAL, "%s: image field is required", file);
 		goto out;
 	}
+	/* an architecture becomes part of tags (NAME:TAG-ARCH) and paths */
+	for (i = 0; i < b->arches.n; i++)
+		if (!platform_field_valid(b->arches.v[i])) {
+			err_set(EINVAL, "%s: arches: '%.80s' is not a valid "
+			    "architecture", file, b->arches.v[i]);
+			goto out;
+		}
 	rc = 0;
 out:
 	json_decref(cfg);
@@ -1048,44 +1258,110 @@ check_dep_path(const struct buildyml *b, const char *pkgdir,
 	return rc;
 }
 
-static int
-check_image(const struct buildyml *b, const char *img)
+/* why img is not registry/repository@sha256:hex, or NULL when it is */
+static const char *
+image_problem(const char *img)
 {
+	static const char bad_digest[] = "unable to validate digest: want "
+	    "sha256: and 64 lower-case hex digits";
 	const char *at = strrchr(img, '@'), *h;
 	size_t i;
 
 	if (!strchr(img, '/') || *img == '/')
-		return err_set(EINVAL, "%s: image \"%s\": invalid reference "
-		    "(write registry/repository@sha256:...)", b->file, img);
+		return "invalid reference (write registry/repository@sha256:...)";
 	for (h = img; *h != '/'; h++)
 		if (!(*h == '.' || *h == '-' || *h == ':' || *h == '_' ||
 		    (*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
 		    (*h >= '0' && *h <= '9')))
-			return err_set(EINVAL, "%s: image \"%s\": invalid "
-			    "registry host", b->file, img);
+			return "invalid registry host";
 	if (!at)
-		return err_set(EINVAL, "%s: image \"%s\" lacks a digest",
-		    b->file, img);
+		return "lacks a digest";
 	at++;
 	if (strncmp(at, "sha256:", 7) != 0 || strlen(at) != 7 + 64)
-		goto bad;
+		return bad_digest;
 	for (i = 7; at[i]; i++)
 		if (!((at[i] >= '0' && at[i] <= '9') ||
 		    (at[i] >= 'a' && at[i] <= 'f')))
-			goto bad;
-	return 0;
-bad:
-	return err_set(EINVAL, "%s: unable to validate digest in \"%s\": "
-	    "want sha256: and 64 lower-case hex digits", b->file, img);
+			return bad_digest;
+	return NULL;
 }
 
+/* fd, opened without blocking, is a regular file of at most max bytes */
 static int
-read_file(const char *path, struct buf *out)
+check_fd(int fd, const char *path, size_t max)
 {
-	if (fs_read_path(path, BUILDYML_MAX, out) == -1)
-		return errno == EFBIG ? err_set(EFBIG, "'%s' is too large",
-		    path) : -1;
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) == -1)
+		return err_sys(errno, "cannot read '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(EINVAL, "cannot read '%s': not a regular file",
+		    path);
+	if ((uintmax_t)st.st_size > max)
+		return err_set(EFBIG, "cannot read '%s': larger than %zu bytes",
+		    path, max);
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return err_sys(errno, "cannot read '%s'", path);
 	return 0;
+}
+
+/*
+ * Read path, which must be a regular file that lies inside pkgdir once
+ * every link is resolved: a build.yml or from-file that is a link out of
+ * the package (to /etc/shadow, say) is not read at all. ENOENT when it
+ * does not exist.
+ */
+static int
+read_inside(const char *pkgdir, const char *path, struct buf *out)
+{
+	char *rp = NULL, *rf = NULL, *what;
+	size_t n = strlen(pkgdir);
+	int fd = -1, rc = -1;
+
+	/*
+	 * A plain file directly in the package (the usual build.yml) is
+	 * inside it, wherever the package is: no path needs resolving.
+	 */
+	if (!strncmp(path, pkgdir, n) && path[n] == '/' &&
+	    !strchr(path + n + 1, '/') && strcmp(path + n + 1, "..") &&
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) != -1)
+		goto opened;
+	if (!(rf = realpath(path, NULL))) {
+		if (errno == ENOENT)
+			return err_set(ENOENT, "cannot read '%s': no such file",
+			    path);
+		return err_sys(errno, "cannot read '%s'", path);
+	}
+	if (!(rp = realpath(pkgdir, NULL))) {
+		err_sys(errno, "cannot read package directory '%s'", pkgdir);
+		goto out;
+	}
+	n = strlen(rp);
+	if (strncmp(rf, rp, n) != 0 || (rf[n] != '/' && n > 1)) {
+		err_set(EPERM, "cannot read '%s': it lies outside the package "
+		    "'%s'", path, pkgdir);
+		goto out;
+	}
+	fd = open(rf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		err_sys(errno, "cannot read '%s'", path);
+		goto out;
+	}
+opened:
+	if (check_fd(fd, path, BUILDYML_MAX) == -1)
+		goto out;
+	what = xasprintf("'%s'", path);
+	rc = fs_read_fd(fd, BUILDYML_MAX, out, what);
+	free(what);
+out:
+	if (fd != -1)
+		close(fd);
+	free(rp);
+	free(rf);
+	return rc;
 }
 
 static int
@@ -1093,6 +1369,8 @@ validate_depends(struct buildyml *b, const char *pkgdir)
 {
 	struct buf f = BUF_INIT;
 	char *path, *line, *nl;
+	const char *why;
+	unsigned long lineno;
 	size_t i;
 	int rc = -1;
 
@@ -1109,28 +1387,37 @@ validate_depends(struct buildyml *b, const char *pkgdir)
 	    check_dep_path(b, pkgdir, "from-file", b->dep_from_file) == -1)
 		return -1;
 	strv_clear(&b->dep_images);
-	for (i = 0; i < b->dep_list.n; i++)
+	for (i = 0; i < b->dep_list.n; i++) {
+		if ((why = image_problem(b->dep_list.v[i])))
+			return err_set(EINVAL, "%s: image \"%s\": %s", b->file,
+			    b->dep_list.v[i], why);
 		strv_push(&b->dep_images, b->dep_list.v[i]);
-	if (*b->dep_from_file) {
-		path = buildyml_join_path(pkgdir, b->dep_from_file);
-		if (read_file(path, &f) == -1) {
-			free(path);
-			goto out;
-		}
-		free(path);
-		for (line = f.data; line && *line; line = nl) {
-			if ((nl = strchr(line, '\n')))
-				*nl++ = '\0';
-			if (!*line || *line == '#')
-				continue;
-			strv_push(&b->dep_images, line);
-		}
 	}
-	for (i = 0; i < b->dep_images.n; i++)
-		if (check_image(b, b->dep_images.v[i]) == -1)
+	if (!*b->dep_from_file)
+		return 0;
+	path = buildyml_join_path(pkgdir, b->dep_from_file);
+	if (read_inside(pkgdir, path, &f) == -1)
+		goto out;
+	if (f.len && memchr(f.data, '\0', f.len)) {
+		err_set(EINVAL, "%s: NUL byte in a list of images", path);
+		goto out;
+	}
+	/* the file is not YAML: a bad line is named, never echoed */
+	for (line = f.data, lineno = 1; line && *line; line = nl, lineno++) {
+		if ((nl = strchr(line, '\n')))
+			*nl++ = '\0';
+		if (!*line || *line == '#')
+			continue;
+		if ((why = image_problem(line))) {
+			err_set(EINVAL, "%s:%lu: not an image: %s", path, lineno,
+			    why);
 			goto out;
+		}
+		strv_push(&b->dep_images, line);
+	}
 	rc = 0;
 out:
+	free(path);
 	buf_release(&f);
 	return rc;
 }
@@ -1143,7 +1430,7 @@ buildyml_load(struct buildyml *b, const char *pkgdir, const char *name)
 	int rc = -1;
 
 	file = buildyml_join_path(pkgdir, name ? name : "build.yml");
-	if (read_file(file, &text) == -1) {
+	if (read_inside(pkgdir, file, &text) == -1) {
 		memset(b, 0, sizeof(*b));
 		free(file);
 		return -1;

@@ -105,6 +105,7 @@ static int
 write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 {
 	struct archive *a = archive_write_new();
+	struct tarx_sink sink = TARX_SINK_INIT;
 	struct manifest m = MANIFEST_INIT;
 	struct buf b = BUF_INIT, layout_file = BUF_INIT;
 	json_t *kids = NULL, *e;
@@ -119,7 +120,7 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	kids = manifest_children(&m);
 	buf_adds(&layout_file, "{\"imageLayoutVersion\":\"1.0.0\"}");
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    tarx_write_open_fd(a, &sink, fd) == -1) {
 		ar_fail(a, "(output)");
 		goto out;
 	}
@@ -135,15 +136,20 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	layout_index(mdesc, name, &b);
 	if (add_mem(a, "index.json", &b) == -1)
 		goto out;
-	if (archive_write_close(a) != ARCHIVE_OK) {
-		ar_fail(a, "(output)");
+	if (archive_write_close(a) != ARCHIVE_OK || sink.err) {
+		if (sink.err)
+			err_sys(sink.err, "cannot write (output)");
+		else
+			ar_fail(a, "(output)");
 		goto out;
 	}
 	rc = 0;
 out:
+	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
 	if (rc == -1)
-		archive_write_fail(a);
-	archive_write_free(a);
+		tarx_write_abort(a, &sink);
+	else
+		archive_write_free(a);
 	json_decref(kids);
 	manifest_release(&m);
 	buf_release(&b);

@@ -223,9 +223,14 @@ one_entry(struct flat *f, struct archive *in, struct archive_entry *e,
 {
 	const char *name = archive_entry_pathname_utf8(e), *base, *link;
 
-	if (!name)
-		name = archive_entry_pathname(e);
-	if (!name || clean_name(name, path) == -1)
+	/* the output is written in UTF-8: libarchive cannot write other bytes */
+	if (!name || (archive_entry_symlink(e) &&
+	    !archive_entry_symlink_utf8(e)) || (archive_entry_hardlink(e) &&
+	    !archive_entry_hardlink_utf8(e)))
+		return err_set(EINVAL, "%s: entry '%s' has a name or link that "
+		    "is not UTF-8", f->what, archive_entry_pathname(e) ?
+		    archive_entry_pathname(e) : "(no name)");
+	if (clean_name(name, path) == -1)
 		return err_set(EINVAL, "%s: entry '%s' climbs out of the root",
 		    f->what, name ? name : "(no name)");
 	if (path->len == 0)
@@ -241,8 +246,7 @@ one_entry(struct flat *f, struct archive *in, struct archive_entry *e,
 			    json_true());
 		return 0;
 	}
-	if ((link = archive_entry_hardlink_utf8(e)) ||
-	    (link = archive_entry_hardlink(e)))
+	if ((link = archive_entry_hardlink_utf8(e)))
 		return hard_link(f, e, path->data, link, tmp);
 	return emit(f, in, e, path->data);
 }
@@ -414,6 +418,7 @@ int
 flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 {
 	struct flat f = { .l = l, .what = what };
+	struct tarx_sink sink = TARX_SINK_INIT;
 	struct manifest m = MANIFEST_INIT;
 	json_t *layers = NULL;
 	size_t i;
@@ -427,7 +432,7 @@ flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 	if (layers_of(&f, desc, &m, &layers) == -1)
 		goto out;
 	if (archive_write_set_format_pax_restricted(f.out) != ARCHIVE_OK ||
-	    archive_write_open_fd(f.out, fd) != ARCHIVE_OK) {
+	    tarx_write_open_fd(f.out, &sink, fd) == -1) {
 		ar_fail(f.out, what, "(output)");
 		goto out;
 	}
@@ -436,15 +441,20 @@ flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 			goto out;
 	if (write_links(&f) == -1)
 		goto out;
-	if (archive_write_close(f.out) != ARCHIVE_OK) {
-		ar_fail(f.out, what, "(output)");
+	if (archive_write_close(f.out) != ARCHIVE_OK || sink.err) {
+		if (sink.err)
+			err_sys(sink.err, "%s: cannot write the output", what);
+		else
+			ar_fail(f.out, what, "(output)");
 		goto out;
 	}
 	rc = 0;
 out:
+	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
 	if (rc == -1)
-		archive_write_fail(f.out);
-	archive_write_free(f.out);
+		tarx_write_abort(f.out, &sink);
+	else
+		archive_write_free(f.out);
 	for (i = 0; i < f.nlinks; i++)
 		archive_entry_free(f.links[i]);
 	free(f.links);

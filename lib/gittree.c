@@ -24,7 +24,35 @@ struct gittree {
 	git_tree	*tree;
 	git_index	*index;
 	int		 quote_path;	/* core.quotePath */
+	char		 head[GITTREE_HEXLEN + 1];	/* "" until resolved */
+	char		*gopkgversion;			/* NULL until computed */
+	unsigned	 dirty_asks;	/* gittree_is_dirty() calls so far */
+	struct strv	 dirty;		/* with dirty_known: changed paths, sorted */
+	int		 dirty_known;
 };
+
+/*
+ * Debian builds libgit2 with mbedTLS, and git_libgit2_init() then parses
+ * every system CA certificate (about 3 ms, the largest part of a pkg-tag
+ * run) for TLS that gittree never uses: it reads local repositories only.
+ * No option or environment variable stops that load, which happens inside
+ * the init, before any option can be set. An executable's own definition
+ * of a symbol comes before a shared library's, so this one takes the
+ * place of mbedTLS's for libgit2: nothing is read, no CA is trusted, and
+ * a TLS connection libgit2 might ever make would fail closed. Only libgit2
+ * calls it; libcurl in the other tools uses OpenSSL.
+ */
+struct mbedtls_x509_crt;
+int	mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain,
+	    const char *path);
+
+int
+mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path)
+{
+	(void)chain;
+	(void)path;
+	return 0;
+}
 
 static int
 git_fail(int code, const char *what)
@@ -54,6 +82,8 @@ gitcache_release(struct gitcache *c)
 		git_tree_free(g->tree);
 		git_index_free(g->index);
 		git_repository_free(g->repo);
+		free(g->gopkgversion);
+		strv_clear(&g->dirty);
 		free(g->gitdir);
 		free(g->workdir);
 		free(g->rev);
@@ -112,6 +142,69 @@ open_repo(struct gitcache *c, const char *gitdir, struct gittree **out)
 	return 0;
 }
 
+/* does a ceiling directory lie at or below top and strictly above path? */
+static int
+ceiling_between(const char *top, const char *path)
+{
+	const char *ceil = getenv("GIT_CEILING_DIRECTORIES"), *e;
+	size_t n, tn = strlen(top);
+
+	for (; ceil && *ceil; ceil = *e ? e + 1 : e) {
+		e = ceil + strcspn(ceil, ":");
+		n = e - ceil;
+		while (n > 1 && ceil[n - 1] == '/')
+			n--;
+		if (n >= tn && !strncmp(ceil, top, tn) &&
+		    !strncmp(path, ceil, n) && path[n] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The repository already open whose work tree holds path, when discovery
+ * would find that one again: every directory from path up to the top is
+ * a real directory (no link) without a .git of its own, and no ceiling
+ * directory stops the search on the way. NULL when not sure: the caller
+ * discovers as usual. This saves discovery's walk, its realpath and its
+ * reads of HEAD and config for every package of one repository.
+ */
+static struct gittree *
+find_open(struct gitcache *c, const char *path)
+{
+	struct gittree *t;
+	struct stat st;
+	char *dir, *slash, *dotgit;
+	size_t i, n;
+	int same = 1;
+
+	for (i = 0; i < c->n; i++) {
+		t = c->v[i];
+		if (!t->workdir || !strcmp(t->workdir, "/"))
+			continue;
+		n = strlen(t->workdir);
+		if (!strncmp(path, t->workdir, n) && (path[n] == '/' ||
+		    path[n] == '\0'))
+			break;
+	}
+	if (i == c->n || ceiling_between(t->workdir, path))
+		return NULL;
+	dir = xstrdup(path);
+	while (same && strlen(dir) > n) {
+		if (lstat(dir, &st) == -1 || S_ISLNK(st.st_mode))
+			same = 0;
+		else if (S_ISDIR(st.st_mode)) {
+			dotgit = xasprintf("%s/.git", dir);
+			same = lstat(dotgit, &st) == -1 && errno == ENOENT;
+			free(dotgit);
+		}
+		if ((slash = strrchr(dir, '/')))
+			*slash = '\0';
+	}
+	free(dir);
+	return same ? t : NULL;
+}
+
 int
 gittree_find(struct gitcache *c, const char *path, struct gittree **g,
     char **rel)
@@ -122,16 +215,19 @@ gittree_find(struct gitcache *c, const char *path, struct gittree **g,
 	const char *r;
 	int rc;
 
-	/* like git, stop below $GIT_CEILING_DIRECTORIES */
-	if ((rc = git_repository_discover(&b, path, 0,
-	    getenv("GIT_CEILING_DIRECTORIES"))) < 0) {
-		git_error_clear();
-		return err_set(ENOENT, "%s is not in a git repository", path);
+	if (!(t = find_open(c, path))) {
+		/* like git, stop below $GIT_CEILING_DIRECTORIES */
+		if ((rc = git_repository_discover(&b, path, 0,
+		    getenv("GIT_CEILING_DIRECTORIES"))) < 0) {
+			git_error_clear();
+			return err_set(ENOENT, "%s is not in a git repository",
+			    path);
+		}
+		rc = open_repo(c, b.ptr, &t);
+		git_buf_dispose(&b);
+		if (rc == -1)
+			return -1;
 	}
-	rc = open_repo(c, b.ptr, &t);
-	git_buf_dispose(&b);
-	if (rc == -1)
-		return -1;
 	if (!t->workdir)
 		return err_set(ENOENT, "%s is in a bare repository", path);
 	n = strlen(t->workdir);
@@ -226,6 +322,63 @@ diff_options(git_diff_options *o, char *spec[1], const char *rel)
 	}
 }
 
+/* every path that differs from HEAD (index, work tree, untracked) */
+static int
+collect_dirty(struct gittree *g, git_tree *tree)
+{
+	git_diff_options o;
+	git_diff *diff = NULL;
+	const git_diff_delta *d;
+	char *spec[1];
+	size_t i, cnt;
+	int rc;
+
+	diff_options(&o, spec, "");
+	if ((rc = git_diff_tree_to_workdir_with_index(&diff, g->repo, tree,
+	    &o)) < 0)
+		return git_fail(rc, "cannot compare with HEAD");
+	cnt = git_diff_num_deltas(diff);
+	for (i = 0; i < cnt; i++) {
+		d = git_diff_get_delta(diff, i);
+		strv_push(&g->dirty, d->new_file.path);
+		if (strcmp(d->old_file.path, d->new_file.path))
+			strv_push(&g->dirty, d->old_file.path);
+	}
+	git_diff_free(diff);
+	strv_sort(g->dirty.v, g->dirty.n);
+	g->dirty_known = 1;
+	return 0;
+}
+
+/* is rel, or anything under it, among the sorted changed paths? */
+static int
+dirty_under(const struct gittree *g, const char *rel)
+{
+	char *const *v = g->dirty.v;
+	size_t lo = 0, hi = g->dirty.n, mid, n = strlen(rel);
+
+	if (!n)
+		return g->dirty.n > 0;
+	/* the first path not below rel in byte order */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strncmp(v[mid], rel, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < g->dirty.n && !strncmp(v[lo], rel, n); lo++)
+		if (v[lo][n] == '\0' || v[lo][n] == '/')
+			return 1;
+	return 0;
+}
+
+/*
+ * The first question in a repository walks only rel, stopping at the
+ * first change. From the second on (pkg-tag of many packages), the whole
+ * work tree is compared with HEAD once and every later answer comes from
+ * that list: each directory is listed once for all packages.
+ */
 int
 gittree_is_dirty(struct gittree *g, const char *rel)
 {
@@ -237,6 +390,13 @@ gittree_is_dirty(struct gittree *g, const char *rel)
 
 	if (tree_at(g, "HEAD", &tree) == -1)
 		return -1;
+	if (g->dirty_known)
+		return dirty_under(g, rel);
+	if (g->dirty_asks++ > 0) {
+		if (collect_dirty(g, tree) == -1)
+			return -1;
+		return dirty_under(g, rel);
+	}
 	diff_options(&o, spec, rel);
 	o.notify_cb = stop_at_first;
 	o.payload = &found;
@@ -390,20 +550,36 @@ out:
 	return rc;
 }
 
+/* HEAD is resolved once per repository and run */
 int
 gittree_head(struct gittree *g, char out[GITTREE_HEXLEN + 1])
 {
 	git_oid id;
 	int rc;
 
-	if ((rc = git_reference_name_to_id(&id, g->repo, "HEAD")) < 0)
-		return git_fail(rc, "cannot resolve HEAD");
-	git_oid_tostr(out, GITTREE_HEXLEN + 1, &id);
+	if (!g->head[0]) {
+		if ((rc = git_reference_name_to_id(&id, g->repo, "HEAD")) < 0)
+			return git_fail(rc, "cannot resolve HEAD");
+		git_oid_tostr(g->head, sizeof(g->head), &id);
+	}
+	memcpy(out, g->head, sizeof(g->head));
 	return 0;
 }
 
+static int gopkgversion(struct gittree *, char **);
+
+/* it depends on HEAD alone: computed once per repository and run */
 int
 gittree_gopkgversion(struct gittree *g, char **out)
+{
+	if (!g->gopkgversion && gopkgversion(g, &g->gopkgversion) == -1)
+		return -1;
+	*out = xstrdup(g->gopkgversion);
+	return 0;
+}
+
+static int
+gopkgversion(struct gittree *g, char **out)
 {
 	git_describe_options o;
 	git_describe_format_options fo;

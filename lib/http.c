@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "http.h"
+#include "monotime.h"
 #include "xalloc.h"
 
 /* per host: TLS material from certs.d, and the retry gate */
@@ -41,15 +42,49 @@ struct xfer {
 	struct curl_slist *headers;
 	char		*first_url;	/* before redirects: for §5.3 */
 	int64_t		 not_before;	/* ms, monotonic */
+	int64_t		 deadline;	/* ms, monotonic: the whole request */
 	int64_t		 body_off;	/* upload position */
 	int		 started;	/* sink->start() ran for this response */
 	int		 aborted;	/* the write callback refused */
 	int		 too_big;
+	int		 errbody_full;	/* an error body reached its cap */
 	int		 active;	/* in the multi handle */
 	int		 finished;
 	long		 status;	/* of the response being received */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
+
+/*
+ * Timing (doc/registry-client.md §5.5, §5.6). A connection that takes
+ * longer than CONNECT_TIMEOUT_S to set up (TCP and TLS) is a dead host.
+ * A transfer slower than LOW_SPEED_BYTES a second for LOW_SPEED_TIME_S
+ * is stalled and retried: slow links still move far more than 1 KiB/s.
+ * Backoff starts at BACKOFF_FIRST_MS and doubles up to BACKOFF_MAX_MS,
+ * and a Retry-After that asks for more than RETRY_AFTER_MAX_MS is
+ * clamped to it: a tool that waits minutes looks hung. One round of the
+ * loop waits at most STEP_WAIT_MS, so callers with work of their own
+ * (the syncer's results) get to it.
+ */
+#define CONNECT_TIMEOUT_S	30
+#define LOW_SPEED_BYTES		1024
+#define LOW_SPEED_TIME_S	60
+#define BACKOFF_FIRST_MS	500
+#define BACKOFF_MAX_MS		30000
+#define RETRY_AFTER_MAX_MS	60000
+#define STEP_WAIT_MS		1000
+/*
+ * Every request, its retries and redirects included, ends within
+ * HTTP_DEADLINE_S (or OCIKIT_HTTP_DEADLINE seconds, see ocikit(7)): the
+ * low-speed limit alone lets a server that trickles just fast enough
+ * hold a transfer for ever. Three hours moves a 5 GB layer at 0.5 MB/s.
+ */
+#define HTTP_DEADLINE_S		(3L * 3600)
+#define HTTP_DEADLINE_MAX_S	(30L * 86400)	/* a month: keeps ms in range */
+/*
+ * curl's receive buffer: each read(2) on a fast connection may bring up
+ * to this much, so the blob sinks see fewer, larger blocks.
+ */
+#define CURL_BUFFER_BYTES	(512L << 10)
 
 struct http {
 	CURLM		*multi;
@@ -62,19 +97,22 @@ struct http {
 	char		*ua;
 	char		*ca_file, *ca_path;	/* the base set (§5.4) */
 	struct hostcfg	*hosts;
+	long		 deadline_s;	/* or OCIKIT_HTTP_DEADLINE */
 	struct xfer	*waiting;
 	int		 nactive;
 	char		**warnings;
 	size_t		 n_warnings;
 };
 
-static int64_t
-now_ms(void)
+/* the overall deadline of x's request in seconds */
+static long
+deadline_s(const struct xfer *x)
 {
-	struct timespec ts;
+	long s = x->h->deadline_s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (x->r->timeout_s > 0 && x->r->timeout_s < s)
+		s = x->r->timeout_s;
+	return s;
 }
 
 void
@@ -155,7 +193,7 @@ http_origin(const char *url, char *out, size_t n)
 	int dflt, len;
 
 	if (url_parts(url, &scheme, &host, &port) == -1)
-		return err_set(EINVAL, "malformed url '%s'", url);
+		return err_set(EINVAL, "malformed url '%.200s'", url);
 	lower(scheme);
 	lower(host);
 	dflt = (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0) ||
@@ -166,7 +204,7 @@ http_origin(const char *url, char *out, size_t n)
 	curl_free(host);
 	curl_free(port);
 	if (len < 0 || (size_t)len >= n)
-		return err_set(ENAMETOOLONG, "url too long '%s'", url);
+		return err_set(ENAMETOOLONG, "url too long '%.200s'", url);
 	return 0;
 }
 
@@ -179,9 +217,18 @@ http_hostport(const char *url, char *out, size_t n)
 		return -1;
 	p = strstr(origin, "://") + 3;
 	if (strlen(p) >= n)
-		return err_set(ENAMETOOLONG, "url too long '%s'", url);
+		return err_set(ENAMETOOLONG, "url too long '%.200s'", url);
 	memcpy(out, p, strlen(p) + 1);
 	return 0;
+}
+
+int
+http_header_value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return 0;
+	return 1;
 }
 
 char *
@@ -190,6 +237,8 @@ http_resolve_url(const char *base, const char *ref)
 	CURLU *u;
 	char *s = NULL, *res = NULL;
 
+	if (!http_header_value_ok(ref) || strchr(ref, '\t') != NULL)
+		return NULL;	/* a URL goes into the request line */
 	if ((u = curl_url()) == NULL)
 		return NULL;
 	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
@@ -297,6 +346,16 @@ http_is_insecure(struct http *h, const char *hostport)
 }
 
 int
+http_is_loopback(const char *hostport)
+{
+	char host[256];
+	const char *port;
+
+	split_hostport(hostport, host, sizeof(host), &port);
+	return ip_class(host) == IP_LOOPBACK;
+}
+
+int
 http_plain_allowed(struct http *h, const char *hostport)
 {
 	char host[256];
@@ -315,7 +374,7 @@ http_target_ok(struct http *h, const char *reg_url, const char *target)
 	int rc = -1;
 
 	if (url_parts(reg_url, &rs, &rh, &rp) == -1)
-		return err_set(EINVAL, "malformed url '%s'", reg_url);
+		return err_set(EINVAL, "malformed url '%.200s'", reg_url);
 	if (url_parts(target, &ts, &th, &tp) == -1) {
 		err_set(EINVAL, "malformed url '%.200s'", target);
 		goto out_reg;
@@ -325,12 +384,12 @@ http_target_ok(struct http *h, const char *reg_url, const char *target)
 	snprintf(thp, sizeof(thp), strchr(th, ':') ? "[%s]:%s" : "%s:%s",
 	    th, tp);
 	if (strcmp(ts, "http") != 0 && strcmp(ts, "https") != 0) {
-		err_set(EPERM, "refusing '%s' url to host '%s'", ts, th);
+		err_set(EPERM, "refusing '%.20s' url to host '%.100s'", ts, th);
 		goto out;
 	}
 	if (strcmp(rs, "https") == 0 && strcmp(ts, "http") == 0 &&
 	    !http_plain_allowed(h, thp)) {
-		err_set(EPERM, "refusing plain http to host '%s'", th);
+		err_set(EPERM, "refusing plain http to host '%.100s'", th);
 		goto out;
 	}
 	rc_ = ip_class(rh);
@@ -340,12 +399,12 @@ http_target_ok(struct http *h, const char *reg_url, const char *target)
 
 		if ((tc == IP_LINKLOCAL || tc == IP_UNSPEC) && !same) {
 			err_set(EPERM, "refusing link-local or unspecified "
-			    "address '%s'", th);
+			    "address '%.100s'", th);
 			goto out;
 		}
 		if ((tc == IP_LOOPBACK || tc == IP_PRIVATE) && !same &&
 		    rc_ != tc) {
-			err_set(EPERM, "refusing %s address '%s' for a "
+			err_set(EPERM, "refusing %s address '%.100s' for a "
 			    "registry elsewhere", tc == IP_LOOPBACK ?
 			    "loopback" : "private", th);
 			goto out;
@@ -393,12 +452,12 @@ curl_retried(int code)
 long
 http_backoff_ms(int k)
 {
-	long d = 500;
+	long d = BACKOFF_FIRST_MS;
 
-	while (--k > 0 && d < 30000)
+	while (--k > 0 && d < BACKOFF_MAX_MS)
 		d *= 2;
-	if (d > 30000)
-		d = 30000;
+	if (d > BACKOFF_MAX_MS)
+		d = BACKOFF_MAX_MS;
 	return d / 2 + random() % (d / 2 + 1);
 }
 
@@ -418,15 +477,18 @@ http_retry_after(const char *v, const char *date, time_t now)
 		n = strtol(v, &end, 10);
 		while (*end == ' ')
 			end++;
-		if (errno != 0 || *end != '\0' || n < 0)
+		if (*end != '\0' || n < 0 || (errno != 0 && errno != ERANGE))
 			return -1;
-		return n;
+		return n > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S : n;
 	}
 	if ((t = curl_getdate(v, NULL)) == -1)
 		return -1;
 	if (date != NULL && curl_getdate(date, NULL) != -1)
 		base = curl_getdate(date, NULL);
-	return t > base ? (long)(t - base) : 0;
+	if (t <= base)
+		return 0;
+	return t - base > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S :
+	    (long)(t - base);
 }
 
 /* ---- per-host configuration (§5.4) ---- */
@@ -438,12 +500,15 @@ read_file(const char *path, struct buf *b)
 	FILE *f;
 	size_t n;
 
+	int bad;
+
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		buf_add(b, tmp, n);
+	bad = ferror(f);
 	fclose(f);
-	return 0;
+	return bad ? -1 : 0;
 }
 
 static int
@@ -497,9 +562,14 @@ certs_dir(struct http *h, struct hostcfg *c, const char *dir)
 		free(ents[i]);
 	free(ents);
 	if (extra.len > 0) {
-		/* the base bundle first: a blob replaces CURLOPT_CAINFO */
-		if (h->ca_file != NULL)
-			read_file(h->ca_file, &c->cablob);
+		/*
+		 * The base bundle first: a blob replaces CURLOPT_CAINFO, so
+		 * an unread bundle would silently drop the system's CAs.
+		 */
+		if (h->ca_file != NULL && read_file(h->ca_file,
+		    &c->cablob) == -1 && c->error == NULL)
+			c->error = xasprintf("cannot read the CA bundle '%s'",
+			    h->ca_file);
 		buf_add(&c->cablob, extra.data, extra.len);
 	}
 	buf_release(&extra);
@@ -546,6 +616,25 @@ host_get(struct http *h, const char *hostport)
 
 /* ---- the client ---- */
 
+/* HTTP_DEADLINE_S, or OCIKIT_HTTP_DEADLINE seconds (ocikit(7)) */
+static long
+deadline_from_env(struct http *h)
+{
+	const char *v = getenv("OCIKIT_HTTP_DEADLINE");
+	char *end;
+	long t;
+
+	if (v == NULL || *v == '\0')
+		return HTTP_DEADLINE_S;
+	errno = 0;
+	t = strtol(v, &end, 10);
+	if (errno == 0 && *end == '\0' && t > 0 && t <= HTTP_DEADLINE_MAX_S)
+		return t;
+	http_log(h, 0, "ignoring OCIKIT_HTTP_DEADLINE='%.20s': not a number "
+	    "of seconds from 1 to %ld", v, HTTP_DEADLINE_MAX_S);
+	return HTTP_DEADLINE_S;
+}
+
 struct http *
 http_new(const struct http_opts *o)
 {
@@ -568,6 +657,7 @@ http_new(const struct http_opts *o)
 	}
 	if (h->opts.max_per_host <= 0)
 		h->opts.max_per_host = 4;
+	h->deadline_s = deadline_from_env(h);
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)h->opts.max_per_host);
 	for (i = 0; o->insecure != NULL && o->insecure[i] != NULL; i++) {
@@ -743,6 +833,7 @@ set_hdr(char **slot, const char *v, size_t n)
 }
 
 /* Warning: 299 - "text": shown once per distinct text per run */
+#define MAX_WARNINGS	16
 static void
 note_warning(struct http *h, const char *v, size_t n)
 {
@@ -761,6 +852,13 @@ note_warning(struct http *h, const char *v, size_t n)
 			free(w);
 			return;
 		}
+	if (h->n_warnings >= MAX_WARNINGS) {	/* a registry that varies them */
+		free(w);
+		return;
+	}
+	for (e = q; *e != '\0'; e++)	/* a line of text, not a terminal's */
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	h->warnings = xrealloc(h->warnings, (h->n_warnings + 1) *
 	    sizeof(char *));
 	h->warnings[h->n_warnings++] = xstrdup(q);
@@ -814,7 +912,8 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		hd->content_length = (errno || *end || end == s || cl < 0) ?
 		    -1 : cl;
 		free(s);
-	} else if (IS("www-authenticate")) {
+	} else if (IS("www-authenticate") &&
+	    hd->n_www_auth < HTTP_MAX_CHALLENGE_HDRS) {
 		hd->www_auth = xrealloc(hd->www_auth,
 		    (hd->n_www_auth + 1) * sizeof(char *));
 		hd->www_auth[hd->n_www_auth++] = trimdup(v, n - klen - 1);
@@ -858,7 +957,14 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 			return 0;
 		}
 	} else if (r->body.len + n > HTTP_MAX_ERRBODY) {
-		return n;	/* the rest of an error body is dropped */
+		/*
+		 * Enough of an error body to quote it: stop reading. The
+		 * response is handed on as it is (an endless body must not
+		 * hold the transfer, doc/registry-client.md §3.5).
+		 */
+		buf_add(&r->body, p, HTTP_MAX_ERRBODY - r->body.len);
+		x->errbody_full = 1;
+		return 0;
 	}
 	buf_add(&r->body, p, n);
 	return n;
@@ -947,39 +1053,13 @@ debug_cb(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 
 /* ---- running transfers ---- */
 
-static int
-xfer_setup(struct http *h, struct xfer *x)
+/* options every transfer gets: callbacks, timeouts, proxy, debug */
+static void
+setopt_common(struct http *h, struct xfer *x, const char *scheme)
 {
+	CURL *e = x->easy;
 	struct http_req *r = x->r;
-	struct hostcfg *c;
-	char hp[300], origin[512], *scheme, *host, *port;
-	CURL *e;
-
-	if (http_hostport(r->url, hp, sizeof(hp)) == -1 ||
-	    http_origin(r->url, origin, sizeof(origin)) == -1)
-		return http_req_fail(r, EINVAL, "%s", err_msg());
-	c = host_get(h, hp);
-	if (c->error != NULL)
-		return http_req_fail(r, EINVAL, "%s", c->error);
-	if (url_parts(r->url, &scheme, &host, &port) == -1)
-		return http_req_fail(r, EINVAL, "malformed url");
-
-	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL) {
-		curl_free(scheme);
-		curl_free(host);
-		curl_free(port);
-		return http_req_fail(r, ENOMEM, "cannot make a curl handle");
-	}
-	e = x->easy;
-	curl_easy_reset(e);
-	curl_slist_free_all(x->headers);
-	x->headers = NULL;
-	x->body_off = 0;
-	x->started = x->aborted = x->too_big = 0;
-	x->status = 0;
-	x->errbuf[0] = '\0';
-	hdrs_release(&r->hdr);
-	buf_reset(&r->body);
+	int64_t left;
 
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
@@ -989,13 +1069,13 @@ xfer_setup(struct http *h, struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->ua);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
-	if (r->timeout_s > 0)
-		curl_easy_setopt(e, CURLOPT_TIMEOUT, r->timeout_s);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+	left = x->deadline - monotime_ms();
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 1));
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_TIME_S);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 131072L);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)CURL_BUFFER_BYTES);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -1010,9 +1090,13 @@ xfer_setup(struct http *h, struct xfer *x)
 		curl_easy_setopt(e, CURLOPT_DEBUGDATA, h);
 		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	}
+}
 
-	/* TLS (§5.2, §5.4) */
-	if (c->insecure || r->no_verify) {
+/* TLS for the host (doc/registry-client.md §5.2, §5.4) */
+static void
+setopt_tls(struct http *h, CURL *e, struct hostcfg *c, int no_verify)
+{
+	if (c->insecure || no_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
@@ -1032,59 +1116,128 @@ xfer_setup(struct http *h, struct xfer *x)
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
 	}
+}
 
-	/* method and body */
+static void
+setopt_method(struct xfer *x)
+{
+	CURL *e = x->easy;
+	struct http_req *r = x->r;
+	curl_off_t len = r->send_len > 0 ? r->send_len : 0;
+
 	if (strcmp(r->method, "HEAD") == 0) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(r->method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(r->send_len > 0 ? r->send_len : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, len);
 	} else if (strcmp(r->method, "DELETE") == 0) {
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
 	} else {
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)(r->send_len > 0 ? r->send_len : 0));
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, len);
 		if (strcmp(r->method, "PUT") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 	}
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(e, CURLOPT_READDATA, x);
+}
 
-	/* headers */
+/* append "Name: value" to the request's headers */
+static void
+add_header(struct xfer *x, const char *name, const char *value)
+{
+	char *v = xasprintf("%s: %s", name, value);
+
+	x->headers = curl_slist_append(x->headers, v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+}
+
+static void
+set_headers(struct xfer *x, const char *origin)
+{
+	struct http_req *r = x->r;
+	char range[40];
+
 	x->headers = curl_slist_append(x->headers, "Expect:");
-	if (r->accept != NULL) {
-		char *v = xasprintf("Accept: %s", r->accept);
-
-		x->headers = curl_slist_append(x->headers, v);
-		free(v);
-	}
-	if (r->content_type != NULL) {
-		char *v = xasprintf("Content-Type: %s", r->content_type);
-
-		x->headers = curl_slist_append(x->headers, v);
-		free(v);
-	}
+	if (r->accept != NULL)
+		add_header(x, "Accept", r->accept);
+	if (r->content_type != NULL)
+		add_header(x, "Content-Type", r->content_type);
 	if (r->range_from >= 0) {
-		char *v = xasprintf("Range: bytes=%lld-",
+		snprintf(range, sizeof(range), "bytes=%lld-",
 		    (long long)r->range_from);
-
-		x->headers = curl_slist_append(x->headers, v);
-		free(v);
+		add_header(x, "Range", range);
 	}
 	/* credentials only to the origin they belong to (§4.7, §5.1) */
 	if (r->auth != NULL && r->auth_origin != NULL &&
-	    strcmp(origin, r->auth_origin) == 0) {
-		char *v = xasprintf("Authorization: %s", r->auth);
+	    strcmp(origin, r->auth_origin) == 0)
+		add_header(x, "Authorization", r->auth);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+}
 
-		x->headers = curl_slist_append(x->headers, v);
-		explicit_bzero(v, strlen(v));
-		free(v);
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+/*
+ * Nothing with a control character goes into the request line or a
+ * header: a CR or LF there would start a header of the sender's
+ * choosing (a token service's reply, a Location, a credential).
+ */
+static int
+header_values_ok(struct http_req *r)
+{
+	const char *what = NULL;
+
+	if (!http_header_value_ok(r->url) || strchr(r->url, '\t') != NULL)
+		what = "url";
+	else if (r->accept != NULL && !http_header_value_ok(r->accept))
+		what = "Accept header";
+	else if (r->content_type != NULL &&
+	    !http_header_value_ok(r->content_type))
+		what = "Content-Type header";
+	else if (r->auth != NULL && !http_header_value_ok(r->auth))
+		what = "Authorization header";
+	if (what == NULL)
+		return 1;
+	http_req_fail(r, EINVAL, "refusing a control character in the %s",
+	    what);
+	return 0;
+}
+
+/* a fresh attempt: the easy handle set up from scratch for r->url */
+static int
+xfer_setup(struct http *h, struct xfer *x)
+{
+	struct http_req *r = x->r;
+	struct hostcfg *c;
+	char hp[300], origin[512], *scheme, *host, *port;
+
+	if (!header_values_ok(r))
+		return -1;
+	if (http_hostport(r->url, hp, sizeof(hp)) == -1 ||
+	    http_origin(r->url, origin, sizeof(origin)) == -1)
+		return http_req_fail(r, EINVAL, "%s", err_msg());
+	c = host_get(h, hp);
+	if (c->error != NULL)
+		return http_req_fail(r, EINVAL, "%s", c->error);
+	if (x->easy == NULL && (x->easy = curl_easy_init()) == NULL)
+		return http_req_fail(r, ENOMEM, "cannot make a curl handle");
+	if (url_parts(r->url, &scheme, &host, &port) == -1)
+		return http_req_fail(r, EINVAL, "malformed url");
+	curl_easy_reset(x->easy);
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	x->body_off = 0;
+	x->started = x->aborted = x->too_big = x->errbody_full = 0;
+	x->status = 0;
+	x->errbuf[0] = '\0';
+	hdrs_release(&r->hdr);
+	buf_reset(&r->body);
+
+	setopt_common(h, x, scheme);
+	setopt_tls(h, x->easy, c, r->no_verify);
+	setopt_method(x);
+	set_headers(x, origin);
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
@@ -1098,7 +1251,7 @@ xfer_start(struct http *h, struct xfer *x)
 {
 	struct hostcfg *c;
 	char hp[300];
-	int64_t t = now_ms();
+	int64_t t = monotime_ms();
 
 	if (http_hostport(x->r->url, hp, sizeof(hp)) == 0) {
 		c = host_get(h, hp);
@@ -1147,6 +1300,12 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 	}
 	if (x->waited_ms + wait_ms > HTTP_MAX_WAIT_MS)
 		wait_ms = HTTP_MAX_WAIT_MS - x->waited_ms;
+	if (monotime_ms() + wait_ms >= x->deadline) {
+		http_req_fail(r, ETIMEDOUT, "no complete answer within %lds "
+		    "(last: %s)", deadline_s(x), why);
+		finish(h, x);
+		return;
+	}
 	x->waited_ms += wait_ms;
 	/* no query in the log: it may hold a signature */
 	http_log(h, 1, "retrying %s %.*s in %.1fs: %s", r->method,
@@ -1156,7 +1315,7 @@ retry_later(struct http *h, struct xfer *x, long wait_ms, const char *why)
 
 		r->range_from = off > 0 ? off : -1;
 	}
-	x->not_before = now_ms() + wait_ms;
+	x->not_before = monotime_ms() + wait_ms;
 	xfer_start(h, x);
 }
 
@@ -1167,130 +1326,192 @@ note_warnings(struct http *h, struct http_req *r)
 		http_log(h, 1, "ratelimit-remaining: %s", r->hdr.ratelimit);
 }
 
+/*
+ * What a finished attempt leads to. classify() is the decision table;
+ * completed() carries out the one outcome it names.
+ */
+enum outcome {
+	DONE,		/* a response for the caller, whatever its status */
+	REFUSED,	/* the sink's start() refused a 2xx without a body */
+	REDIRECT,	/* a 3xx with a Location: next hop */
+	STORAGE_AGAIN,	/* a 4xx from a redirect target: ask the registry */
+	STATUS_AGAIN,	/* 408, 429, 5xx: back off, try again */
+	ABORTED,	/* the sink's write() refused */
+	TOO_BIG,	/* a body kept in memory passed max_body */
+	NET_AGAIN,	/* a connection error worth another attempt */
+	NET_FAILED,	/* any other transfer error */
+	DEADLINE,	/* the request's overall deadline passed */
+};
+
+static enum outcome
+classify(const struct xfer *x, CURLcode code, long st)
+{
+	const struct http_req *r = x->r;
+	int may_retry = !r->no_retry && r->attempts < HTTP_MAX_TRIES;
+
+	if (code == CURLE_OPERATION_TIMEDOUT && monotime_ms() >= x->deadline)
+		return DEADLINE;
+	if (code != CURLE_OK) {
+		if (x->aborted)
+			return ABORTED;
+		if (x->too_big)
+			return TOO_BIG;
+		return curl_retried(code) && may_retry ? NET_AGAIN : NET_FAILED;
+	}
+	if (st >= 200 && st < 300 && r->sink != NULL && !x->started &&
+	    strcmp(r->method, "GET") == 0)
+		return REFUSED;		/* maybe: start_empty() decides */
+	if (st >= 300 && st < 400 && st != 304 && r->hdr.location != NULL &&
+	    !r->no_redirect)
+		return REDIRECT;
+	/* an expired pre-signed URL: re-run from the registry, once */
+	if (r->hops > 0 && st >= 400 && st < 500 && st != 416 &&
+	    !x->storage_retried && may_retry)
+		return STORAGE_AGAIN;
+	if (http_status_retried(st) && may_retry)
+		return STATUS_AGAIN;
+	return DONE;
+}
+
+/* a 2xx stream without a body still gets its start(): 0, or -1 refused */
+static int
+start_empty(struct xfer *x)
+{
+	struct http_req *r = x->r;
+
+	x->started = 1;
+	if (r->sink->start == NULL || r->sink->start(r->sink->arg, r) != -1)
+		return 0;
+	if (r->errmsg[0] == '\0')
+		http_req_fail(r, EIO, "response refused");
+	r->result = -1;
+	return -1;
+}
+
+static void
+follow(struct http *h, struct xfer *x, long st)
+{
+	struct http_req *r = x->r;
+	char *next;
+
+	if (++r->hops > HTTP_MAX_HOPS) {
+		http_req_fail(r, EIO, "too many redirects");
+		finish(h, x);
+		return;
+	}
+	if ((next = http_resolve_url(r->url, r->hdr.location)) == NULL) {
+		http_req_fail(r, EIO, "bad redirect location");
+		finish(h, x);
+		return;
+	}
+	if (http_target_ok(h, x->first_url, next) == -1) {
+		http_req_fail(r, EPERM, "redirect: %s", err_msg());
+		free(next);
+		finish(h, x);
+		return;
+	}
+	http_log(h, 2, "redirect %ld to another location", st);
+	free(r->url);
+	r->url = next;
+	r->attempts--;
+	x->not_before = 0;
+	xfer_start(h, x);
+}
+
+/* 408, 429, 5xx: the backoff, or Retry-After when it asks for longer */
+static void
+status_again(struct http *h, struct xfer *x, long st)
+{
+	struct http_req *r = x->r;
+	long wait = http_backoff_ms(r->attempts);
+	long ra = http_retry_after(r->hdr.retry_after, r->hdr.date,
+	    time(NULL));
+	char why[64];
+
+	if (ra >= 0 && ra * 1000 > wait)
+		wait = ra * 1000;
+	if (wait > RETRY_AFTER_MAX_MS) {
+		http_log(h, 1, "Retry-After %lds clamped to %ds", ra,
+		    RETRY_AFTER_MAX_MS / 1000);
+		wait = RETRY_AFTER_MAX_MS;
+	}
+	/* the host asked everyone to wait, not only this request */
+	if (st == 429 || (st == 503 && ra >= 0)) {
+		char hp[300];
+
+		if (http_hostport(r->url, hp, sizeof(hp)) == 0)
+			host_get(h, hp)->not_before = monotime_ms() + wait;
+	}
+	snprintf(why, sizeof(why), "status %ld", st);
+	retry_later(h, x, wait, why);
+}
+
 static void
 completed(struct http *h, struct xfer *x, CURLcode code)
 {
 	struct http_req *r = x->r;
+	const char *why;
+	enum outcome o;
+	char msg[64];
 	long st = 0;
 
 	curl_multi_remove_handle(h->multi, x->easy);
 	x->active = 0;
 	h->nactive--;
+	if (code == CURLE_WRITE_ERROR && x->errbody_full)
+		code = CURLE_OK;	/* a response, its body cut at the cap */
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
 	r->curl_code = code;
 	r->status = st;
+	why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
 	note_warnings(h, r);
 
-	if (code == CURLE_OK) {
-		/* a 2xx stream without a body still gets its start() */
-		if (st >= 200 && st < 300 && r->sink != NULL && !x->started &&
-		    strcmp(r->method, "GET") == 0) {
-			x->started = 1;
-			if (r->sink->start != NULL &&
-			    r->sink->start(r->sink->arg, r) == -1) {
-				if (r->errmsg[0] == '\0')
-					http_req_fail(r, EIO, "response refused");
-				r->result = -1;
-				finish(h, x);
-				return;
-			}
-		}
-		if (st >= 300 && st < 400 && st != 304 && r->hdr.location &&
-		    !r->no_redirect) {
-			char *next;
-
-			if (++r->hops > HTTP_MAX_HOPS) {
-				http_req_fail(r, EIO, "too many redirects");
-				finish(h, x);
-				return;
-			}
-			if ((next = http_resolve_url(r->url,
-			    r->hdr.location)) == NULL) {
-				http_req_fail(r, EIO, "bad redirect location");
-				finish(h, x);
-				return;
-			}
-			if (http_target_ok(h, x->first_url, next) == -1) {
-				http_req_fail(r, EPERM, "redirect: %s",
-				    err_msg());
-				free(next);
-				finish(h, x);
-				return;
-			}
-			http_log(h, 2, "redirect %ld to another location", st);
-			free(r->url);
-			r->url = next;
-			r->attempts--;
-			x->not_before = 0;
-			xfer_start(h, x);
+	o = classify(x, code, st);
+	if (o == REFUSED) {
+		if (start_empty(x) == -1) {
+			finish(h, x);
 			return;
 		}
-		/*
-		 * A 4xx from a storage host (an expired pre-signed URL)
-		 * re-runs the request from the registry, as one retry.
-		 */
-		if (r->hops > 0 && st >= 400 && st < 500 && st != 416 &&
-		    !x->storage_retried && !r->no_retry &&
-		    r->attempts < HTTP_MAX_TRIES) {
-			char why[64];
-
-			x->storage_retried = 1;
-			snprintf(why, sizeof(why), "status %ld from the storage "
-			    "host", st);
-			retry_later(h, x, 0, why);
-			return;
-		}
-		if (http_status_retried(st) && !r->no_retry &&
-		    r->attempts < HTTP_MAX_TRIES) {
-			long wait = http_backoff_ms(r->attempts);
-			long ra = http_retry_after(r->hdr.retry_after,
-			    r->hdr.date, time(NULL));
-			char why[64];
-
-			if (ra >= 0 && ra * 1000 > wait)
-				wait = ra * 1000;
-			if (wait > 60000) {
-				http_log(h, 1, "Retry-After %lds clamped to "
-				    "60s", ra);
-				wait = 60000;
-			}
-			if (st == 429 || (st == 503 && ra >= 0)) {
-				char hp[300];
-
-				if (http_hostport(r->url, hp, sizeof(hp)) == 0)
-					host_get(h, hp)->not_before =
-					    now_ms() + wait;
-			}
-			snprintf(why, sizeof(why), "status %ld", st);
-			retry_later(h, x, wait, why);
-			return;
-		}
-		r->result = 0;
-		finish(h, x);
-		return;
+		o = classify(x, code, st);
 	}
-
-	if (x->aborted) {
+	switch (o) {
+	case REDIRECT:
+		follow(h, x, st);
+		return;
+	case STORAGE_AGAIN:
+		x->storage_retried = 1;
+		snprintf(msg, sizeof(msg), "status %ld from the storage host",
+		    st);
+		retry_later(h, x, 0, msg);
+		return;
+	case STATUS_AGAIN:
+		status_again(h, x, st);
+		return;
+	case NET_AGAIN:
+		retry_later(h, x, http_backoff_ms(r->attempts), why);
+		return;
+	case ABORTED:
 		if (r->errmsg[0] == '\0')
 			http_req_fail(r, EIO, "transfer aborted");
 		r->result = -1;
-		finish(h, x);
-		return;
-	}
-	if (x->too_big) {
+		break;
+	case TOO_BIG:
 		http_req_fail(r, EFBIG, "response larger than %zu bytes",
 		    r->max_body);
-		finish(h, x);
-		return;
+		break;
+	case NET_FAILED:
+		http_req_fail(r, code == CURLE_COULDNT_RESOLVE_HOST ?
+		    EHOSTUNREACH : EIO, "%s", why);
+		break;
+	case DEADLINE:
+		http_req_fail(r, ETIMEDOUT, "no complete answer within %lds",
+		    deadline_s(x));
+		break;
+	case DONE:
+	case REFUSED:
+		r->result = 0;
+		break;
 	}
-	if (curl_retried(code) && !r->no_retry &&
-	    r->attempts < HTTP_MAX_TRIES) {
-		retry_later(h, x, http_backoff_ms(r->attempts),
-		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
-		return;
-	}
-	http_req_fail(r, code == CURLE_COULDNT_RESOLVE_HOST ? EHOSTUNREACH :
-	    EIO, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
 	finish(h, x);
 }
 
@@ -1309,7 +1530,8 @@ http_submit(struct http *h, struct http_req *r)
 	x->storage_retried = 0;
 	x->waited_ms = 0;
 	/* a caller's own backoff waits like a retry: nothing else stalls */
-	x->not_before = r->delay_ms > 0 ? now_ms() + r->delay_ms : 0;
+	x->not_before = r->delay_ms > 0 ? monotime_ms() + r->delay_ms : 0;
+	x->deadline = monotime_ms() + deadline_s(x) * 1000;
 	free(x->first_url);
 	x->first_url = xstrdup(r->url);
 	r->result = 0;
@@ -1328,7 +1550,7 @@ static int
 step(struct http *h)
 {
 	struct xfer **pp, *x, *due = NULL;
-	int64_t t = now_ms(), next = -1;
+	int64_t t = monotime_ms(), next = -1;
 	CURLMsg *m;
 	int running, left;
 	long timeout;
@@ -1366,9 +1588,9 @@ step(struct http *h)
 		/* completion callbacks may have run nested loops */
 		return 0;
 	}
-	timeout = 1000;
+	timeout = STEP_WAIT_MS;
 	if (h->waiting != NULL) {
-		t = now_ms();
+		t = monotime_ms();
 		for (x = h->waiting; x != NULL; x = x->next)
 			if (x->not_before - t < timeout)
 				timeout = x->not_before - t;

@@ -1,4 +1,4 @@
-/* lib/http.h - HTTP for the registry client, over libcurl (registry-client.md §5)
+/* lib/http.h - HTTP for the registry client, over libcurl (doc/registry-client.md §5)
  *
  * One struct http per process holds a curl multi handle; every request,
  * one at a time or many in parallel, is a struct http_req run through it.
@@ -7,7 +7,10 @@
  * 408, 429 and 5xx with exponential backoff, jitter and Retry-After,
  * resumes streamed bodies with Range when the sink allows it, and picks
  * CA files (certs.d, SSL_CERT_*), client certificates and proxies per
- * host. It never prints: notes and warnings go to the log hook.
+ * host. Every request ends within an overall deadline (OCIKIT_HTTP_DEADLINE,
+ * ocikit(7)), an error body is read up to HTTP_MAX_ERRBODY and no more,
+ * and no control character reaches a request line or header. It never
+ * prints: notes and warnings go to the log hook.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -20,6 +23,7 @@
 
 #define HTTP_MAX_ERRBODY	(64u << 10)	/* error bodies, token replies */
 #define HTTP_MAX_HOPS		10
+#define HTTP_MAX_CHALLENGE_HDRS	16	/* WWW-Authenticate headers kept */
 #define HTTP_MAX_TRIES		5
 #define HTTP_MAX_WAIT_MS	120000	/* backoff per request, in all */
 
@@ -91,7 +95,8 @@ struct http_req {
 	const struct http_sink *sink;	/* streams a 2xx GET body; NULL: keep it */
 	int		 no_retry;	/* one attempt only (probes) */
 	long		 delay_ms;	/* start no sooner than this after submit */
-	long		 timeout_s;	/* whole request; 0: none (blobs) */
+	long		 timeout_s;	/* whole request, if shorter than the
+					   deadline every request has */
 	int		 no_redirect;	/* hand 3xx back to the caller */
 	int		 no_verify;	/* TLS unverified: only to learn whether
 					   a host speaks TLS; nothing read is used */
@@ -163,6 +168,8 @@ int	http_origin(const char *url, char *out, size_t n);
 int	http_hostport(const char *url, char *out, size_t n);
 /* resolve ref (a Location or Link) against base; caller frees; NULL on error */
 char	*http_resolve_url(const char *base, const char *ref);
+/* hostport is a loopback address or localhost */
+int	http_is_loopback(const char *hostport);
 /* hostport may be reached over plain http: loopback or --insecure */
 int	http_plain_allowed(struct http *h, const char *hostport);
 /* hostport was named by --insecure (TLS verification off) */
@@ -175,12 +182,20 @@ int	http_target_ok(struct http *h, const char *reg_url, const char *target);
 
 /* ---- helpers shared with auth and registry ---- */
 
-/* seconds to wait for a Retry-After value (delta or HTTP-date), -1 if bad */
+/*
+ * Seconds to wait for a Retry-After value (delta or HTTP-date), -1 if
+ * bad. At most HTTP_RETRY_AFTER_MAX_S, so that callers may count it in
+ * milliseconds; the wait itself is capped lower (doc/registry-client.md
+ * §5.6).
+ */
+#define HTTP_RETRY_AFTER_MAX_S	86400L
 long	http_retry_after(const char *value, const char *date, time_t now);
 /* the backoff before retry k (1..4) in milliseconds, jittered */
 long	http_backoff_ms(int k);
 /* a status that is retried (408, 429, 499, 5xx of §5.6) */
 int	http_status_retried(long status);
+/* s holds no control character but HTAB: it may go into a header */
+int	http_header_value_ok(const char *s);
 /* percent-encode s for a query component; caller frees */
 char	*http_escape(const char *s);
 /* log through the hook (printf-style) */

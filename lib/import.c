@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "digest.h"
 #include "err.h"
@@ -438,8 +439,14 @@ blob_bytes(struct import *im, struct blob *b, struct buf *out)
 		    im->what, b->digest, JSONIO_MAX_DOC);
 	if (meta_budget(im, b->size) == -1)
 		return -1;
+	if (b->in_cache &&
+	    layout_blob_read(im->l, b->digest, JSONIO_MAX_DOC, out) == -1) {
+		/* the cache had it when the tar went by: removed meanwhile */
+		err_wrap("'%s'", im->what);
+		return err_as(ERR_FAILURE);
+	}
 	if (b->in_cache)
-		return layout_blob_read(im->l, b->digest, JSONIO_MAX_DOC, out);
+		return 0;
 	buf_reset(out);
 	buf_grow(out, b->size);
 	n = pread(b->spool != -1 ? b->spool : b->w.fd, out->data, b->size, 0);
@@ -942,7 +949,7 @@ publish(struct import *im)
 		names[n] = r->roots[i].name;
 		descs[n++] = r->roots[i].desc;
 	}
-	rc = n ? layout_set_refs(im->l, n, names, descs) : 0;
+	rc = n ? cache_set_refs(im->l, n, names, descs) : 0;
 	free(names);
 	free(descs);
 	return rc;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -21,6 +22,8 @@
 #define EMPTY_INDEX	"{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX \
 			"\",\"manifests\":[]}"
 #define INDEX_TMP	".index.json.tmp"	/* only ever written under the lock */
+/* index.json of 100,000 names: far beyond any cache, short of exhaustion */
+#define INDEX_MAX	(64u << 20)
 /* below this, queueing a block for the hash thread costs more than it saves */
 #define PARALLEL_HASH_MIN	(64 * 1024)
 
@@ -39,14 +42,77 @@ layout_default_path(const char *opt)
 	return xasprintf("%s/.linuxkit/cache", home && *home ? home : ".");
 }
 
+/*
+ * Open rel in the cache for reading, refusing what a damaged or hostile
+ * cache may hold in its place: a symbolic link (O_NOFOLLOW), a FIFO or a
+ * device (O_NONBLOCK, so the open itself cannot block, then fstat), a
+ * directory. Blocking is restored for the reads that follow. *st may be
+ * NULL. Every read of a file in the cache starts here.
+ */
+static int
+open_regular(struct layout *l, const char *rel, struct stat *st)
+{
+	struct stat sb;
+	int fd, fl;
+
+	if (!st)
+		st = &sb;
+	fd = openat(l->dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			return err_set(EINVAL, "cannot open '%s/%s': a symbolic "
+			    "link is in its place", l->path, rel);
+		return err_sys(errno, "cannot open '%s/%s'", l->path, rel);
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		int e = errno;
+
+		close(fd);
+		if (!S_ISREG(st->st_mode))
+			return err_set(EINVAL, "cannot open '%s/%s': not a "
+			    "regular file", l->path, rel);
+		return err_sys(e, "cannot open '%s/%s'", l->path, rel);
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		int e = errno;
+
+		close(fd);
+		return err_sys(e, "cannot open '%s/%s'", l->path, rel);
+	}
+	return fd;
+}
+
+/* 1 when rel exists as a regular file, 0 when absent, -1 when in the way */
+static int
+regular_at(struct layout *l, const char *rel)
+{
+	struct stat st;
+
+	if (fstatat(l->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(errno, "cannot read '%s/%s'", l->path, rel);
+	}
+	if (!S_ISREG(st.st_mode))
+		return err_set(EINVAL, "cannot use cache '%s': '%s' is not a "
+		    "regular file", l->path, rel);
+	return 1;
+}
+
 /* replace name in the cache directory: temp file, fsync, rename, fsync dir */
 static int
 replace_file(struct layout *l, const char *name, const void *p, size_t n)
 {
 	int fd;
 
-	fd = openat(l->dirfd, INDEX_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0644);
+	/* we hold the lock: a leftover is stale, and may be a planted link */
+	if (unlinkat(l->dirfd, INDEX_TMP, 0) == -1 && errno != ENOENT)
+		return err_sys(errno, "cannot remove '%s/%s'", l->path,
+		    INDEX_TMP);
+	fd = openat(l->dirfd, INDEX_TMP, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return err_sys(errno, "cannot create '%s/%s'", l->path, INDEX_TMP);
 	if (fs_write_all(fd, p, n) == -1 || fsync(fd) == -1) {
@@ -68,21 +134,16 @@ replace_file(struct layout *l, const char *name, const void *p, size_t n)
 	return 0;
 }
 
-static int
-exists_at(int dirfd, const char *name)
-{
-	struct stat st;
-
-	return fstatat(dirfd, name, &st, 0) == 0;
-}
-
 /* a missing oci-layout or index.json is written, under the lock */
 static int
 init_layout(struct layout *l)
 {
-	int rc = 0;
+	int rc = 0, hi, ho;
 
-	if (exists_at(l->dirfd, "oci-layout") && exists_at(l->dirfd, "index.json"))
+	if ((hi = regular_at(l, "index.json")) == -1 ||
+	    (ho = regular_at(l, "oci-layout")) == -1)
+		return -1;
+	if (hi && ho)
 		return 0;
 	if (layout_lock(l) == -1)
 		return -1;
@@ -90,14 +151,34 @@ init_layout(struct layout *l)
 	 * index.json first: a cache killed in between lacks only oci-layout,
 	 * and readers (this one and go-containerregistry's) look for the index.
 	 */
-	if (!exists_at(l->dirfd, "index.json"))
+	if ((hi = regular_at(l, "index.json")) == 0)
 		rc = replace_file(l, "index.json", EMPTY_INDEX,
 		    sizeof(EMPTY_INDEX) - 1);
-	if (rc == 0 && !exists_at(l->dirfd, "oci-layout"))
+	if (hi == -1)
+		rc = -1;
+	if (rc == 0 && (ho = regular_at(l, "oci-layout")) == 0)
 		rc = replace_file(l, "oci-layout", LAYOUT_FILE,
 		    sizeof(LAYOUT_FILE) - 1);
+	if (ho == -1)
+		rc = -1;
 	layout_unlock(l);
 	return rc;
+}
+
+/* blobs/ and blobs/sha256/ exist as directories, not links elsewhere */
+static int
+make_dir(struct layout *l, const char *rel)
+{
+	struct stat st;
+
+	if (mkdirat(l->dirfd, rel, 0755) == -1 && errno != EEXIST)
+		return err_sys(errno, "cannot create '%s/%s'", l->path, rel);
+	if (fstatat(l->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return err_sys(errno, "cannot create '%s/%s'", l->path, rel);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(EINVAL, "cannot use cache '%s': '%s' is not a "
+		    "directory", l->path, rel);
+	return 0;
 }
 
 int
@@ -116,18 +197,19 @@ layout_open(struct layout *l, const char *dir, int flags)
 		goto bad;
 	}
 	if (!(flags & LAYOUT_CREATE)) {
-		if (!exists_at(l->dirfd, "index.json")) {
+		switch (regular_at(l, "index.json")) {
+		case 0:
 			err_set(ENOENT, "no cache at '%s': no index.json", dir);
+			/* FALLTHROUGH */
+		case -1:
 			goto bad;
 		}
+		if (regular_at(l, "oci-layout") == -1)
+			goto bad;
 		return 0;
 	}
-	if ((mkdirat(l->dirfd, "blobs", 0755) == -1 && errno != EEXIST) ||
-	    (mkdirat(l->dirfd, "blobs/sha256", 0755) == -1 && errno != EEXIST)) {
-		err_sys(errno, "cannot create '%s/blobs/sha256'", dir);
-		goto bad;
-	}
-	if (init_layout(l) == -1)
+	if (make_dir(l, "blobs") == -1 || make_dir(l, "blobs/sha256") == -1 ||
+	    init_layout(l) == -1)
 		goto bad;
 	return 0;
 bad:
@@ -146,6 +228,26 @@ layout_close(struct layout *l)
 	*l = (struct layout)LAYOUT_INIT;
 }
 
+/* .lock, created when missing; never through a link, never a FIFO */
+static int
+open_lock(struct layout *l)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(l->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return err_sys(errno, "cannot open '%s/.lock'", l->path);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(EINVAL, "cannot open '%s/.lock': not a regular "
+		    "file", l->path);
+	}
+	l->lockfd = fd;
+	return 0;
+}
+
 int
 layout_lock(struct layout *l)
 {
@@ -153,13 +255,9 @@ layout_lock(struct layout *l)
 
 	if (l->locked++ > 0)
 		return 0;
-	if (l->lockfd == -1) {
-		l->lockfd = openat(l->dirfd, ".lock", O_RDWR | O_CREAT |
-		    O_CLOEXEC, 0644);
-		if (l->lockfd == -1) {
-			l->locked = 0;
-			return err_sys(errno, "cannot open '%s/.lock'", l->path);
-		}
+	if (l->lockfd == -1 && open_lock(l) == -1) {
+		l->locked = 0;
+		return -1;
 	}
 	while (fcntl(l->lockfd, F_SETLKW, &fl) == -1) {
 		if (errno == EINTR)
@@ -214,12 +312,9 @@ layout_blob_open(struct layout *l, const char *digest)
 
 	if (blob_relpath(digest, rel, sizeof(rel)) == -1)
 		return -1;
-	if ((fd = openat(l->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno == ENOENT)
-			return err_set(ENOENT, "blob '%s' is not in the cache",
-			    digest);
-		return err_sys(errno, "cannot open blob '%s'", digest);
-	}
+	if ((fd = open_regular(l, rel, NULL)) == -1 && errno == ENOENT)
+		return err_set(ENOENT, "blob '%s' is not in the cache '%s'",
+		    digest, l->path);
 	return fd;
 }
 
@@ -228,21 +323,22 @@ layout_blob_read(struct layout *l, const char *digest, size_t max,
     struct buf *out)
 {
 	enum digest_algo algo;
-	char got[DIGEST_MAX], what[DIGEST_MAX + 8];
+	char got[DIGEST_MAX], *what;
 	int fd, rc;
 
 	if (digest_parse(digest, &algo, NULL) == -1 ||
 	    (fd = layout_blob_open(l, digest)) == -1)
 		return -1;
-	snprintf(what, sizeof(what), "blob '%s'", digest);
+	what = xasprintf("blob '%s' in '%s'", digest, l->path);
 	rc = fs_read_fd(fd, max, out, what);
+	free(what);
 	close(fd);
 	if (rc == -1)
 		return -1;
 	digest_buf(algo, out->data, out->len, got);
 	if (strcmp(got, digest) != 0)
-		return err_set(EIO, "blob '%s' in the cache is corrupt (its "
-		    "content is '%s')", digest, got);
+		return err_set(EIO, "blob '%s' in the cache '%s' is corrupt "
+		    "(its content is '%s')", digest, l->path, got);
 	return 0;
 }
 
@@ -342,35 +438,133 @@ blob_writer_finish(struct blob_writer *w)
 		    "(content is '%s')", w->expect, w->digest);
 	/* the bytes and the size are what a reader needs: not the times */
 	if (fdatasync(w->fd) == -1)
-		return err_sys(errno, "cannot sync blob '%s'", w->digest);
+		return err_sys(errno, "cannot sync blob '%s' in '%s'",
+		    w->digest, w->l->path);
+	return 0;
+}
+
+/*
+ * What is under rel already: 1 when it is a regular file of size bytes
+ * (a good copy: keep it), 0 when it is anything else (damage: replace it).
+ * The bytes of a kept copy are not read again here; see ocikit(7).
+ */
+static int
+existing_good(struct layout *l, const char *rel, int64_t size)
+{
+	struct stat st;
+
+	return fstatat(l->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size == size;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/*
+ * Move the verified copy, linked at tmp in the blob's directory, over
+ * rel. rename() replaces a file, a link or a FIFO in one step; a directory
+ * (never a blob) is removed first.
+ */
+static int
+replace_blob(struct blob_writer *w, const char *tmp, const char *rel)
+{
+	struct layout *l = w->l;
+	struct stat st;
+	char *path;
+	int rc;
+
+	if (fstatat(l->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		path = xasprintf("%s/%s", l->path, rel);
+		rc = nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		free(path);
+		if (rc == -1 && errno != ENOENT)
+			return err_sys(errno, "cannot replace damaged blob '%s' "
+			    "in '%s'", w->digest, l->path);
+	}
+	if (renameat(l->dirfd, tmp, l->dirfd, rel) == -1)
+		return err_sys(errno, "cannot replace damaged blob '%s' in '%s'",
+		    w->digest, l->path);
+	return 0;
+}
+
+/* link the finished file at name: its temporary name or its /proc entry */
+static int
+link_blob(struct blob_writer *w, const char *name)
+{
+	char proc[64];
+
+	if (w->tmpname)
+		return linkat(AT_FDCWD, w->tmpname, w->l->dirfd, name, 0);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
+	if (linkat(AT_FDCWD, proc, w->l->dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	/* no /proc (a chroot): AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH */
+	return linkat(w->fd, "", w->l->dirfd, name, AT_EMPTY_PATH);
+}
+
+/*
+ * The name was taken and what holds it is not a good copy (a crash or a
+ * full disk truncated it, or a link, directory or FIFO is in its place):
+ * link this verified copy under a unique temporary name beside it, then
+ * rename it over the damage, so a reader sees the old or the new, never
+ * neither.
+ */
+static int
+repair(struct blob_writer *w, const char *rel)
+{
+	char tmp[DIGEST_MAX + 64];
+	const char *slash = strrchr(rel, '/');
+	unsigned i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(tmp, sizeof(tmp), "%.*s/.repair-%ld-%u",
+		    (int)(slash - rel), rel, (long)getpid(), i);
+		if (link_blob(w, tmp) == 0)
+			break;
+		if (errno != EEXIST)
+			return err_sys(errno, "cannot store blob '%s' in '%s'",
+			    w->digest, w->l->path);
+	}
+	if (i == 100)
+		return err_set(EEXIST, "cannot store blob '%s' in '%s': no "
+		    "free temporary name", w->digest, w->l->path);
+	if (replace_blob(w, tmp, rel) == -1) {
+		unlinkat(w->l->dirfd, tmp, 0);
+		return -1;
+	}
 	return 0;
 }
 
 int
 blob_writer_publish(struct blob_writer *w)
 {
-	char rel[DIGEST_MAX + 16], proc[64];
+	char rel[DIGEST_MAX + 16];
 	int rc = 0;
 
-	if (blob_relpath(w->digest, rel, sizeof(rel)) == -1)
-		goto out;
-	if (w->tmpname) {
-		if (linkat(AT_FDCWD, w->tmpname, w->l->dirfd, rel, 0) == -1 &&
-		    errno != EEXIST)
-			rc = err_sys(errno, "cannot store blob '%s'", w->digest);
+	if (!w->digest[0]) {
+		rc = err_set(EINVAL, "blob published before it was finished");
 		goto out;
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
-	if (linkat(AT_FDCWD, proc, w->l->dirfd, rel, AT_SYMLINK_FOLLOW) == 0 ||
-	    errno == EEXIST)
+	if (blob_relpath(w->digest, rel, sizeof(rel)) == -1) {
+		rc = -1;
 		goto out;
-	/* no /proc (a chroot): AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH */
-	if (linkat(w->fd, "", w->l->dirfd, rel, AT_EMPTY_PATH) == -1 &&
-	    errno != EEXIST)
-		rc = err_sys(errno, "cannot store blob '%s'", w->digest);
+	}
+	if (link_blob(w, rel) == 0)
+		goto out;
+	if (errno != EEXIST)
+		rc = err_sys(errno, "cannot store blob '%s' in '%s'",
+		    w->digest, w->l->path);
+	else if (!existing_good(w->l, rel, w->size))
+		rc = repair(w, rel);
 out:
-	if (rc == 0 && !w->digest[0])
-		rc = err_set(EINVAL, "blob published before it was finished");
 	blob_writer_abort(w);
 	return rc;
 }
@@ -400,8 +594,13 @@ layout_sync_blobs(struct layout *l)
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if ((fd = openat(l->dirfd, dirs[i], O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1)
-			continue;
+		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			/* blobs/sha512 exists only once such a blob was met */
+			if (errno == ENOENT && i == 1)
+				continue;
+			return err_sys(errno, "cannot sync '%s/%s'", l->path,
+			    dirs[i]);
+		}
 		if (fsync(fd) == -1) {
 			int e = errno;
 
@@ -445,9 +644,9 @@ load_index(struct layout *l, json_t **index)
 
 	*index = NULL;
 	snprintf(what, sizeof(what), "'%s/index.json'", l->path);
-	if ((fd = openat(l->dirfd, "index.json", O_RDONLY | O_CLOEXEC)) == -1)
-		return err_sys(errno, "cannot open %s", what);
-	if (fs_read_fd(fd, SIZE_MAX / 2, &b, what) == -1) {
+	if ((fd = open_regular(l, "index.json", NULL)) == -1)
+		return -1;
+	if (fs_read_fd(fd, INDEX_MAX, &b, what) == -1) {
 		close(fd);
 		buf_release(&b);
 		return -1;
@@ -496,7 +695,7 @@ layout_index_load(struct layout *l, json_t **index)
 }
 
 static json_t *
-find_name(json_t *index, const char *name)
+find_name(const json_t *index, const char *name)
 {
 	json_t *d, *found = NULL;
 	const char *n;
@@ -508,28 +707,38 @@ find_name(json_t *index, const char *name)
 	return found;
 }
 
+json_t *
+layout_find(const json_t *index, const char *name)
+{
+	const char *last = strrchr(name, '/');
+	json_t *d;
+	char *tagged;
+
+	if ((d = find_name(index, name)))
+		return d;
+	last = last ? last + 1 : name;
+	if (strchr(last, ':') || strchr(last, '@'))
+		return NULL;
+	tagged = xasprintf("%s:latest", name);
+	d = find_name(index, tagged);
+	free(tagged);
+	return d;
+}
+
 int
 layout_resolve(struct layout *l, const char *name, json_t **desc)
 {
-	const char *last = strrchr(name, '/');
 	json_t *index, *d;
-	char *tagged;
 
 	*desc = NULL;
 	if (layout_index_load(l, &index) == -1)
 		return -1;
-	d = find_name(index, name);
-	last = last ? last + 1 : name;
-	if (!d && !strchr(last, ':') && !strchr(last, '@')) {
-		tagged = xasprintf("%s:latest", name);
-		d = find_name(index, tagged);
-		free(tagged);
-	}
-	if (d)
+	if ((d = layout_find(index, name)))
 		*desc = json_deep_copy(d);
 	json_decref(index);
 	if (!d)
-		return err_set(ENOENT, "'%s' is not in the cache", name);
+		return err_set(ENOENT, "'%s' is not in the cache '%s'", name,
+		    l->path);
 	return 0;
 }
 
@@ -587,65 +796,4 @@ layout_set_refs(struct layout *l, size_t n, const char *const *names,
 	struct set_refs s = { n, names, descs };
 
 	return layout_update(l, set_refs_fn, &s);
-}
-
-/* does desc reach digest, looking into indexes? */
-static int
-reaches(struct layout *l, const json_t *desc, const char *digest, int depth,
-    struct buf *scratch)
-{
-	struct manifest m = MANIFEST_INIT;
-	const char *d = desc_digest(desc);
-	json_t *kids, *k;
-	size_t i;
-	int found = 0;
-
-	if (!d)
-		return 0;
-	if (strcmp(d, digest) == 0)
-		return 1;
-	if (depth > 8 || manifest_kind(desc_media_type(desc)) != MT_KIND_INDEX)
-		return 0;
-	/* an index we cannot read might reach it: keep the blob */
-	if (layout_blob_read(l, d, JSONIO_MAX_DOC, scratch) == -1 ||
-	    manifest_parse(&m, scratch->data, scratch->len, NULL,
-	    desc_media_type(desc), d) == -1)
-		return 1;
-	kids = manifest_children(&m);
-	json_array_foreach(kids, i, k)
-		if ((found = reaches(l, k, digest, depth + 1, scratch)))
-			break;
-	json_decref(kids);
-	manifest_release(&m);
-	return found;
-}
-
-static int
-drop_fn(json_t *index, void *arg)
-{
-	struct { struct layout *l; const char *digest; } *a = arg;
-	struct buf scratch = BUF_INIT;
-	char rel[DIGEST_MAX + 16];
-	json_t *d;
-	size_t i;
-	int keep = 0;
-
-	json_array_foreach(json_object_get(index, "manifests"), i, d)
-		if ((keep = reaches(a->l, d, a->digest, 0, &scratch)))
-			break;
-	buf_release(&scratch);
-	if (!keep && blob_relpath(a->digest, rel, sizeof(rel)) == 0 &&
-	    unlinkat(a->l->dirfd, rel, 0) == -1 && errno != ENOENT)
-		return err_sys(errno, "cannot remove blob '%s'", a->digest);
-	return 1;	/* index.json itself is unchanged */
-}
-
-int
-layout_drop_if_unreachable(struct layout *l, const char *digest)
-{
-	struct { struct layout *l; const char *digest; } a = { l, digest };
-
-	if (digest_parse(digest, NULL, NULL) == -1)
-		return -1;
-	return layout_update(l, drop_fn, &a);
 }

@@ -12,8 +12,13 @@
 #include <openssl/evp.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "pkg.h"
+#include "ref.h"
 #include "xalloc.h"
+
+/* a build-arg file is a short list of lines */
+#define ARG_FILE_MAX	(1024 * 1024)
 
 static char *
 abs_clean(const char *p)
@@ -88,32 +93,52 @@ pkg_parse_source(const char *pkgdir, const char *entry, char **src,
 	return 0;
 }
 
+int
+pkg_source_check(struct gitcache *gc, const char *pkgdir, const char *entry,
+    const char *rev, struct pkg_source *s)
+{
+	struct gittree *g;
+	char *rel = NULL, *name;
+
+	memset(s, 0, sizeof(*s));
+	if (pkg_parse_source(pkgdir, entry, &s->src, &s->dst) == -1)
+		return -1;
+	name = s->dst + (*s->dst == '/');
+	if (!strcmp(name, "..") || !strncmp(name, "../", 3)) {
+		err_set(EINVAL, "extra source %s escapes the context", entry);
+		goto bad;
+	}
+	/* inside a work tree, not reached through a link, not in .git */
+	if (gittree_find(gc, s->src, &g, &rel) == -1) {
+		if (errno == ENOENT)
+			err_set(EINVAL, "source %s not in a git repository",
+			    s->src);
+		goto bad;
+	}
+	if (gittree_tree_hash(g, rel, rev, s->hash) == -1) {
+		err_as(ERR_FAILURE);
+		goto bad;
+	}
+	free(rel);
+	return 0;
+bad:
+	free(rel);
+	free(s->src);
+	free(s->dst);
+	memset(s, 0, sizeof(*s));
+	return -1;
+}
+
 /* an extra source "src:dst" (§4.4) and its tree hash at C */
 static int
 extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
 {
-	struct pkg_source *s;
-	struct gittree *g;
-	char *src, *dst, *rel = NULL;
+	struct pkg_source s;
 
-	if (pkg_parse_source(p->path, entry, &src, &dst) == -1)
+	if (pkg_source_check(gc, p->path, entry, p->commit, &s) == -1)
 		return -1;
 	p->src = xrealloc(p->src, (p->nsrc + 1) * sizeof(*p->src));
-	s = &p->src[p->nsrc++];
-	s->src = src;
-	s->dst = dst;
-	s->hash[0] = '\0';
-	if (gittree_find(gc, s->src, &g, &rel) == -1) {
-		if (errno == ENOENT)
-			return err_set(EINVAL, "source %s not in a git "
-			    "repository", s->src);
-		return -1;
-	}
-	if (gittree_tree_hash(g, rel, p->commit, s->hash) == -1) {
-		free(rel);
-		return err_as(ERR_FAILURE);
-	}
-	free(rel);
+	p->src[p->nsrc++] = s;
 	return 0;
 }
 
@@ -225,6 +250,11 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 		free(p->tag);
 		p->tag = xstrdup("latest");
 	}
+	/* the tag names images, files and URLs: its grammar, nothing else */
+	if (!ref_tag_valid(p->tag)) {
+		err_wrap("package %s", p->path);
+		goto out;
+	}
 	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
 	rc = 0;
 out:
@@ -242,6 +272,7 @@ pkg_load(struct pkg *p, struct gitcache *gc, const char *dir,
     const struct pkg_opts *o)
 {
 	memset(p, 0, sizeof(*p));
+	p->arg_files = o->arg_files;
 	if (load(p, gc, dir, o) == -1) {
 		pkg_release(p);
 		return -1;
@@ -365,6 +396,106 @@ out:
 	return rc;
 }
 
+/* one value, with @lkt: expanded against anchor (§6.4), into args */
+static int
+expand_arg(struct gitcache *gc, json_t *args, const char *key, const char *v,
+    const char *anchor)
+{
+	char *dir, *tag;
+	int rc;
+
+	if (strncmp(v, "@lkt:", 5) != 0) {
+		json_object_set_new(args, key, json_string(v));
+		return 0;
+	}
+	if (!strncmp(v, "@lkt:pkg:", 9)) {
+		dir = v[9] == '/' ? buildyml_clean_path(v + 9) :
+		    buildyml_join_path(anchor, v + 9);
+		rc = nested_tag(gc, dir, &tag);
+		free(dir);
+		if (rc == -1)
+			goto fail;
+		json_object_set_new(args, key, json_string(tag));
+		free(tag);
+		return 0;
+	}
+	if (!strncmp(v, "@lkt:pkgs:", 10)) {
+		if (lkt_pkgs(gc, args, key, anchor, v + 10) == -1)
+			goto fail;
+		return 0;
+	}
+	err_set(EINVAL, "unknown linuxkit build arg value \"%s\"", v);
+fail:
+	if (err_kind() == ERR_NOTFOUND)
+		err_as(ERR_FAILURE);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * A --build-arg-file (§6.1 step 2): every line trimmed, split at its
+ * first '=', key and value trimmed, @lkt: anchored at the file's
+ * directory. A blank line or one without '=' (a comment too) is an error.
+ */
+static int
+arg_file(struct gitcache *gc, json_t *args, const char *file)
+{
+	struct buf b = BUF_INIT;
+	char *anchor, *line, *next, *eq, *slash;
+	size_t lineno = 0;
+	int rc = -1;
+
+	if (fs_read_path(file, ARG_FILE_MAX, &b) == -1) {
+		err_as(ERR_FAILURE);
+		return -1;
+	}
+	anchor = buildyml_clean_path(file);
+	if ((slash = strrchr(anchor, '/')))
+		*(slash == anchor ? slash + 1 : slash) = '\0';
+	else
+		strcpy(anchor, ".");
+	if (b.len > 0 && memchr(b.data, '\0', b.len)) {
+		err_set(EINVAL, "build-arg file '%s' holds a NUL byte", file);
+		goto out;
+	}
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	for (line = b.len > 0 ? b.data : NULL; line; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		line = trim(line);
+		if (!(eq = strchr(line, '='))) {
+			err_set(EINVAL, "%s:%zu: invalid build-arg, must be "
+			    "in format 'arg=value'", file, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		if (expand_arg(gc, args, trim(line), trim(eq + 1),
+		    anchor) == -1) {
+			err_wrap("%s:%zu", file, lineno);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(anchor);
+	buf_release(&b);
+	return rc;
+}
+
 static const char *const proxies[] = {
 	"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
 	"ftp_proxy", "FTP_PROXY", "no_proxy", "NO_PROXY",
@@ -387,10 +518,12 @@ pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
     json_t **out, json_t **yml_args)
 {
 	json_t *args = json_object();
-	char *anchor, *key = NULL, *tag, *dir, *slash;
+	char *anchor, *key = NULL, *tag, *slash;
 	const char *a, *eq, *v;
 	size_t i;
 
+	if (yml_args)
+		*yml_args = NULL;
 	anchor = xstrdup(p->y.file);
 	if ((slash = strrchr(anchor, '/')))
 		*(slash == anchor ? slash + 1 : slash) = '\0';
@@ -403,30 +536,16 @@ pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
 		}
 		free(key);
 		key = xstrndup(a, eq - a);
-		v = eq + 1;
-		if (strncmp(v, "@lkt:", 5) != 0) {
-			json_object_set_new(args, key, json_string(v));
-		} else if (!strncmp(v, "@lkt:pkg:", 9)) {
-			dir = v[9] == '/' ? buildyml_clean_path(v + 9) :
-			    buildyml_join_path(anchor, v + 9);
-			if (nested_tag(gc, dir, &tag) == -1) {
-				free(dir);
-				goto fail_arg;
-			}
-			free(dir);
-			json_object_set_new(args, key, json_string(tag));
-			free(tag);
-		} else if (!strncmp(v, "@lkt:pkgs:", 10)) {
-			if (lkt_pkgs(gc, args, key, anchor, v + 10) == -1)
-				goto fail_arg;
-		} else {
-			err_set(EINVAL, "unknown linuxkit build arg value "
-			    "\"%s\"", v);
-			goto fail_arg;
+		if (expand_arg(gc, args, key, eq + 1, anchor) == -1) {
+			err_wrap("build arg '%s'", a);
+			goto fail;
 		}
 	}
 	if (yml_args)
 		*yml_args = json_deep_copy(args);
+	for (i = 0; p->arg_files && p->arg_files[i]; i++)
+		if (arg_file(gc, args, p->arg_files[i]) == -1)
+			goto fail;
 	if (*p->y.gitrepo)
 		set_absent(args, "SOURCE", p->y.gitrepo);
 	if (p->in_git && !p->dirty)
@@ -445,11 +564,11 @@ pkg_build_args(struct pkg *p, struct gitcache *gc, char *const *env,
 	free(anchor);
 	*out = args;
 	return 0;
-fail_arg:
-	err_wrap("build arg '%s'", p->y.build_args.v[i]);
-	if (err_kind() == ERR_NOTFOUND)
-		err_as(ERR_FAILURE);
 fail:
+	if (yml_args) {
+		json_decref(*yml_args);
+		*yml_args = NULL;
+	}
 	free(key);
 	free(anchor);
 	json_decref(args);

@@ -24,8 +24,9 @@ struct pkg_opts {
 	const char	*build_yml;	/* --build-yml; NULL means build.yml */
 	int		 dev;		/* --dev */
 	int		 force_dirty;	/* --force-dirty */
+	const char *const *arg_files;	/* --build-arg-file, NULL-terminated */
 };
-#define PKG_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+#define PKG_OPTS_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL }
 
 struct pkg_source {
 	char	*src;			/* absolute, clean */
@@ -48,6 +49,7 @@ struct pkg {
 	char			*gopkgversion;	/* NULL outside git */
 	struct pkg_source	*src;
 	size_t			 nsrc;
+	const char *const	*arg_files;	/* borrowed from the options */
 };
 
 /*
@@ -67,6 +69,18 @@ int	pkg_parse_source(const char *pkgdir, const char *entry, char **src,
 	    char **dst);
 
 /*
+ * The one check of an extra source, for every tool that reads one (the
+ * tag and the build context must agree on what a package may name):
+ * entry parsed as pkg_parse_source() does; its destination inside the
+ * context; its source inside a git work tree, reached without a symbolic
+ * link and not in .git, with an entry in rev's tree (its hash in
+ * s->hash). A source outside git (/etc, say) is refused. The caller frees
+ * s->src and s->dst.
+ */
+int	pkg_source_check(struct gitcache *gc, const char *pkgdir,
+	    const char *entry, const char *rev, struct pkg_source *s);
+
+/*
  * Render a tag template (§4.10): only {{.Hash}} (spaces allowed inside
  * the braces) is an action. Caller frees *out.
  */
@@ -75,7 +89,7 @@ int	pkg_render_tag(const char *tmpl, const char *hash, char **out);
 /*
  * The build args in LinuxKit's order (§6.1-§6.5), as a JSON object whose
  * keys keep that order: build.yml buildArgs with @lkt: values resolved,
- * then SOURCE, REVISION, GOPKGVERSION, PKG_HASH, PKG_IMAGE, then proxy
+ * then the lines of each build-arg file (§6.1 step 2), then SOURCE, REVISION, GOPKGVERSION, PKG_HASH, PKG_IMAGE, then proxy
  * variables from env (a NULL-terminated environ), each only when absent.
  * yml_args (may be NULL) receives the build.yml args alone, resolved.
  */

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "jsonio.h"
 #include "platform.h"
 
 #define COPY(dst, src)	copy((dst), sizeof(dst), (src))
@@ -53,15 +52,46 @@ platform_normalise(struct platform *p)
 }
 
 static int
-field_ok(const char *s, size_t n, size_t max)
+field_char(int c, int first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    (!first && (c == '.' || c == '_' || c == '-'));
+}
+
+/* the n bytes at s in the grammar of platform_field_valid() */
+static int
+field_ok(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n >= max)
+	if (n == 0 || n > PLATFORM_FIELD_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
-		    s[i] <= '9') || s[i] == '_' || s[i] == '-' || s[i] == '.'))
+		if (!field_char((unsigned char)s[i], i == 0))
+			return 0;
+	return 1;
+}
+
+int
+platform_field_valid(const char *s)
+{
+	if (s && field_ok(s, strlen(s)))
+		return 1;
+	err_set(EINVAL, "'%.80s' is not a valid platform field "
+	    "(os, architecture or variant)", s ? s : "");
+	return 0;
+}
+
+/* os.version: printable ASCII, at most 63 bytes; only ever a JSON value */
+static int
+os_version_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n >= sizeof(((struct platform *)0)->os_version))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return 0;
 	return 1;
 }
@@ -75,10 +105,9 @@ platform_parse(struct platform *p, const char *s)
 	if (!(a = strchr(s, '/')))
 		goto bad;
 	v = strchr(a + 1, '/');
-	if (!field_ok(s, a - s, sizeof(p->os)) ||
-	    !field_ok(a + 1, (v ? v : a + 1 + strlen(a + 1)) - a - 1,
-	    sizeof(p->arch)) ||
-	    (v && !field_ok(v + 1, strlen(v + 1), sizeof(p->variant))))
+	if (!field_ok(s, a - s) ||
+	    !field_ok(a + 1, (v ? v : a + 1 + strlen(a + 1)) - a - 1) ||
+	    (v && !field_ok(v + 1, strlen(v + 1))))
 		goto bad;
 	memcpy(p->os, s, a - s);
 	memcpy(p->arch, a + 1, (v ? v : a + 1 + strlen(a + 1)) - a - 1);
@@ -88,7 +117,8 @@ platform_parse(struct platform *p, const char *s)
 	return 0;
 bad:
 	memset(p, 0, sizeof(*p));
-	return err_set(EINVAL, "'%s' is not a platform (os/arch[/variant])", s);
+	return err_set(EINVAL, "'%.80s' is not a platform (os/arch[/variant])",
+	    s);
 }
 
 void
@@ -114,16 +144,59 @@ platform_host(struct platform *p)
 	platform_normalise(p);
 }
 
+/* obj[key] as a string; NULL when absent or of another type */
+static const char *
+str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* obj[key]: absent (0), a valid string (0), or not valid (-1) */
+static int
+member_ok(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return err_set(EINVAL, "platform %s is not a string", key);
+	s = json_string_value(v);
+	/* an empty variant is no variant, as containerd reads it */
+	if (strcmp(key, "variant") == 0 && !*s)
+		return 0;
+	if (strcmp(key, "os.version") == 0 ? !os_version_ok(s) :
+	    !field_ok(s, strlen(s)))
+		return err_set(EINVAL, "platform %s '%.80s' is not valid", key,
+		    s);
+	return 0;
+}
+
+int
+platform_check_json(const json_t *obj)
+{
+	if (!json_is_object(obj))
+		return err_set(EINVAL, "platform is not an object");
+	if (member_ok(obj, "os") == -1 || member_ok(obj, "architecture") == -1 ||
+	    member_ok(obj, "variant") == -1 || member_ok(obj, "os.version") == -1)
+		return -1;
+	return 0;
+}
+
 int
 platform_from_json(struct platform *p, const json_t *obj)
 {
-	const char *os = jsonio_str(obj, "os");
-	const char *arch = jsonio_str(obj, "architecture");
-	const char *v = jsonio_str(obj, "variant");
-	const char *ov = jsonio_str(obj, "os.version");
+	const char *os, *arch, *v, *ov;
 
 	memset(p, 0, sizeof(*p));
-	if (!os || !arch || !*os || !*arch)
+	if (platform_check_json(obj) == -1)
+		return -1;
+	os = str(obj, "os");
+	arch = str(obj, "architecture");
+	v = str(obj, "variant");
+	ov = str(obj, "os.version");
+	if (!os || !arch)
 		return err_set(EINVAL, "no os or architecture");
 	COPY(p->os, os);
 	COPY(p->arch, arch);
@@ -200,8 +273,8 @@ platform_match(const struct platform *want, const struct platform *have)
 int
 platform_is_real(const json_t *obj)
 {
-	const char *os = jsonio_str(obj, "os");
-	const char *arch = jsonio_str(obj, "architecture");
+	const char *os = str(obj, "os");
+	const char *arch = str(obj, "architecture");
 
 	return os && arch && *os && *arch && strcmp(os, "unknown") != 0 &&
 	    strcmp(arch, "unknown") != 0;

@@ -12,6 +12,9 @@
 #define NAME_MAX_LEN	255
 #define TAG_MAX_LEN	128
 
+#define LOWER_OR_DIGIT(c)	(((c) >= 'a' && (c) <= 'z') || \
+				    ((c) >= '0' && (c) <= '9'))
+
 /* [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* */
 static int
 valid_component(const char *s, size_t n)
@@ -19,10 +22,9 @@ valid_component(const char *s, size_t n)
 	size_t i = 0, sep;
 
 	while (i < n) {
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i])))
+		if (!LOWER_OR_DIGIT(s[i]))
 			return 0;
-		while (i < n && (islower((unsigned char)s[i]) ||
-		    isdigit((unsigned char)s[i])))
+		while (i < n && LOWER_OR_DIGIT(s[i]))
 			i++;
 		if (i == n)
 			return 1;
@@ -63,8 +65,8 @@ valid_domain(const char *s, size_t n)
 		hostlen = close - s + 1;
 	} else {
 		for (i = 0; i < n && s[i] != ':'; i++)
-			if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
-			    s[i] != '-')
+			if (!LOWER_OR_DIGIT(s[i]) && !(s[i] >= 'A' &&
+			    s[i] <= 'Z') && s[i] != '.' && s[i] != '-')
 				return 0;
 		hostlen = i;
 		if (hostlen == 0 || s[0] == '-' || s[0] == '.' ||
@@ -84,18 +86,44 @@ valid_domain(const char *s, size_t n)
 	return 1;
 }
 
+/* ASCII only: isalnum() would follow the locale */
+static int
+tag_char(int c, int first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || (!first && (c == '.' ||
+	    c == '-'));
+}
+
 static int
 valid_tag(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > TAG_MAX_LEN ||
-	    !(isalnum((unsigned char)s[0]) || s[0] == '_'))
+	if (n == 0 || n > TAG_MAX_LEN)
 		return 0;
-	for (i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+	for (i = 0; i < n; i++)
+		if (!tag_char((unsigned char)s[i], i == 0))
 			return 0;
 	return 1;
+}
+
+/* components joined by single slashes, the whole at most NAME_MAX_LEN */
+static int
+valid_path(const char *s)
+{
+	const char *p;
+	size_t n;
+
+	if (!*s || strlen(s) > NAME_MAX_LEN)
+		return 0;
+	for (p = s; ; p += n + 1) {
+		n = strcspn(p, "/");
+		if (!valid_component(p, n))
+			return 0;
+		if (!p[n])
+			return 1;
+	}
 }
 
 /* does the first component name a registry host? (LinuxKit's rule) */
@@ -121,8 +149,7 @@ expand(const char *s)
 int
 ref_parse(struct ref *r, const char *s)
 {
-	char *full = NULL, *at, *colon, *slash, *p;
-	size_t n;
+	char *full = NULL, *at, *colon, *slash;
 
 	memset(r, 0, sizeof(*r));
 	if (!s || !*s)
@@ -148,14 +175,9 @@ ref_parse(struct ref *r, const char *s)
 	slash = strchr(full, '/');
 	if (!slash || !valid_domain(full, slash - full))
 		goto bad;
+	if (!valid_path(slash + 1))
+		goto bad;
 	r->domain = xstrndup(full, slash - full);
-	for (p = slash + 1; ; p += n + 1) {
-		n = strcspn(p, "/");
-		if (!valid_component(p, n))
-			goto bad;
-		if (!p[n])
-			break;
-	}
 	r->path = xstrdup(slash + 1);
 	free(full);
 	return 0;
@@ -201,4 +223,28 @@ ref_canonical(const char *s, int default_tag)
 	out = ref_string(&r);
 	ref_release(&r);
 	return out;
+}
+
+int
+ref_tag_valid(const char *s)
+{
+	if (s && valid_tag(s))
+		return 1;
+	err_set(EINVAL, "'%.80s' is not a valid tag", s ? s : "");
+	return 0;
+}
+
+int
+ref_repo_valid(const char *s)
+{
+	if (s && valid_path(s))
+		return 1;
+	err_set(EINVAL, "'%.80s' is not a valid repository name", s ? s : "");
+	return 0;
+}
+
+int
+ref_digest_valid(const char *s)
+{
+	return digest_parse(s, NULL, NULL) == 0;
 }

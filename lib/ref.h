@@ -34,4 +34,20 @@ char	*ref_canonical(const char *s, int default_tag);
 /* "repo:tag" or "repo@digest" of a parsed ref, canonical; caller frees */
 char	*ref_string(const struct ref *r);
 
+/*
+ * The grammars of the parts of a reference, for values that come from
+ * outside (an index, a record, a registry) and become part of a URL path,
+ * a tag or a file name. Each returns 1 when s is valid, else 0 with
+ * errno EINVAL and a message naming s (escaped, cut to 80 bytes).
+ *
+ * tag:   [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+ * repo:  a repository path without its domain, "a/b/c": components
+ *        [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* joined by single '/', at most
+ *        255 bytes in all (no "..", no empty component, no leading '/')
+ * digest: "sha256:" + 64 or "sha512:" + 128 lower-case hex (digest_parse)
+ */
+int	ref_tag_valid(const char *s);
+int	ref_repo_valid(const char *s);
+int	ref_digest_valid(const char *s);
+
 #endif

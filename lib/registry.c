@@ -1,4 +1,4 @@
-/* lib/registry.c - the OCI distribution API (registry-client.md §2, §3, §6) */
+/* lib/registry.c - the OCI distribution API (doc/registry-client.md §2, §3, §6) */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -72,6 +72,13 @@ cert_error(int code)
 	    code == CURLE_SSL_ISSUER_ERROR || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
 }
 
+/*
+ * A probe only asks which scheme a host speaks: a server that takes
+ * longer than this to answer GET /v2/ on loopback or to finish a TLS
+ * handshake is not one to pick.
+ */
+#define PROBE_TIMEOUT_S	10
+
 static int
 ping(struct registry *r, const char *scheme, struct http_req *q, int probe)
 {
@@ -83,16 +90,37 @@ ping(struct registry *r, const char *scheme, struct http_req *q, int probe)
 	q->max_body = HTTP_MAX_ERRBODY;
 	q->no_retry = probe;
 	q->no_verify = probe;
+	q->timeout_s = probe ? PROBE_TIMEOUT_S : 0;
 	free(url);
 	return http_do(r->h, q);
 }
 
 /*
+ * A loopback registry is asked over plain http first: nothing crosses
+ * the network, and a plain-http registry (the usual local one) then
+ * costs one connection instead of a TLS attempt and a second one. Only
+ * an answer a registry gives (200, or 401 with a challenge) settles it;
+ * a TLS server's "400: HTTP request to an HTTPS server" or a dropped
+ * connection sends the probe on to TLS. 1 when settled (q holds it).
+ */
+static int
+loopback_plain(struct registry *r, struct http_req *q)
+{
+	if (!http_is_loopback(r->api_host))
+		return 0;
+	if (ping(r, "http", q, 1) == -1)
+		return 0;
+	return q->status == 200 || (q->status == 401 &&
+	    q->hdr.n_www_auth > 0);
+}
+
+/*
  * The scheme (§5.2): https; for an eligible host (loopback, --insecure)
- * plain http when no TLS answers there. The eligible host is first asked
- * without verifying, which only tells whether TLS is spoken there (and
- * spares loading the CA bundle for a plain-http registry); when it is,
- * the real ping is verified like every other request.
+ * plain http when no TLS answers there. A loopback host is asked over
+ * http first (loopback_plain()). Otherwise the eligible host is first
+ * asked without verifying, which only tells whether TLS is spoken there
+ * (and spares loading the CA bundle for a plain-http registry); when it
+ * is, the real ping is verified like every other request.
  */
 int
 registry_probe(struct registry *r)
@@ -108,7 +136,10 @@ registry_probe(struct registry *r)
 		return r->base ? 0 : err_set(EIO, "registry '%s' is not "
 		    "usable", r->domain);
 	r->probed = 1;
-	if (eligible && ping(r, "https", &q, 1) == -1) {
+	if (loopback_plain(r, &q)) {
+		scheme = "http";
+		tls = 0;
+	} else if (eligible && ping(r, "https", &q, 1) == -1) {
 		if (q.curl_code == CURLE_COULDNT_CONNECT)
 			ping(r, "https", &q, 0);	/* nothing listens: retry */
 		if (q.result == -1 && q.curl_code != CURLE_COULDNT_CONNECT &&
@@ -121,7 +152,9 @@ registry_probe(struct registry *r)
 		    r->api_host, q.errmsg);
 		goto fail;
 	}
-	if (!tls) {
+	if (!tls && strcmp(scheme, "http") == 0) {
+		/* settled by loopback_plain() */
+	} else if (!tls) {
 		scheme = "http";
 		if (ping(r, "http", &q, 0) == -1) {
 			err_set(q.err ? q.err : EIO, "cannot reach '%s': %s",
@@ -206,16 +239,20 @@ registry_request(struct registry *r, const char *repo, struct http_req *q)
 	return 0;
 }
 
-/* printable excerpt of a body: at most 200 bytes, non-printables escaped */
+/*
+ * A printable excerpt of registry bytes for a message: at most max
+ * bytes of p, anything but printable ASCII escaped as \xNN, so that
+ * neither the length nor the bytes of a message are the registry's.
+ */
 static void
-excerpt(const struct buf *b, char *out, size_t n)
+excerpt(const char *p, size_t len, size_t max, char *out, size_t n)
 {
 	size_t i, o = 0;
 
-	for (i = 0; i < b->len && i < 200 && o + 5 < n; i++) {
-		unsigned char c = b->data[i];
+	for (i = 0; i < len && i < max && o + 5 < n; i++) {
+		unsigned char c = p[i];
 
-		if (isprint(c))
+		if (isprint(c) && c < 0x7f)
 			out[o++] = c;
 		else
 			o += snprintf(out + o, n - o, "\\x%02x", c);
@@ -223,12 +260,16 @@ excerpt(const struct buf *b, char *out, size_t n)
 	out[o] = '\0';
 }
 
+/* how much of a registry's error code and text a message quotes */
+#define ERR_CODE_MAX	40
+#define ERR_TEXT_MAX	200
+
 int
 registry_status(const struct http_req *q, const long *ok, const char *what)
 {
 	const char *code = NULL, *msg = NULL;
 	json_t *j = NULL, *e;
-	char ex[1024];
+	char ex[1024], ec[300];
 	int notfound = 0, rc, err;
 	size_t i;
 
@@ -249,13 +290,18 @@ registry_status(const struct http_req *q, const long *ok, const char *what)
 		    strcmp(code, "BLOB_UNKNOWN") == 0));
 	err = notfound ? ENOENT : (q->status == 401 || q->status == 403) ?
 	    EACCES : EIO;
-	if (notfound)
+	if (code != NULL)
+		excerpt(code, strlen(code), ERR_CODE_MAX, ec, sizeof(ec));
+	if (notfound) {
 		rc = err_set(err, "%s: not found%s%s", what, code ? ": " : "",
-		    code ? code : "");
-	else if (code != NULL)
-		rc = err_set(err, "%s: %s: %.200s", what, code, msg ? msg : "");
-	else {
-		excerpt(&q->body, ex, sizeof(ex));
+		    code ? ec : "");
+	} else if (code != NULL) {
+		excerpt(msg ? msg : "", msg ? strlen(msg) : 0, ERR_TEXT_MAX, ex,
+		    sizeof(ex));
+		rc = err_set(err, "%s: status %ld: %s: %s", what, q->status,
+		    ec, ex);
+	} else {
+		excerpt(q->body.data, q->body.len, ERR_TEXT_MAX, ex, sizeof(ex));
 		rc = err_set(err, "%s: status %ld%s%s", what, q->status,
 		    ex[0] ? ": " : "", ex);
 	}
@@ -552,10 +598,13 @@ job_fail(struct job *j, int err, const char *msg)
 
 /*
  * Bytes are gathered into blocks of FLUSH_AT before they reach the
- * writer: fewer write(2) calls, and blocks big enough for the writer to
- * hash on the other core while this one writes.
+ * writer: fewer write(2) and sync_file_range(2) calls on the transfer
+ * thread, and blocks big enough for the writer to hash on the other core
+ * while this one writes. At most the hasher's slot (2 MiB, lib/digest.c),
+ * or the block is hashed here; 1 MiB keeps four jobs' blocks small
+ * beside the peak RSS budget.
  */
-#define FLUSH_AT	(256u << 10)
+#define FLUSH_AT	(1u << 20)
 
 static int
 flush(struct job *j)
@@ -619,8 +668,15 @@ sink_write(void *arg, struct http_req *q, const void *p, size_t n)
 	if ((int64_t)(j->pend.len + n) > j->size - j->w.size)
 		return http_req_fail(q, EFBIG, "blob '%s' is larger than %lld "
 		    "bytes", j->digest, (long long)j->size);
+	if (j->pend.len == 0 && n >= FLUSH_AT) {
+		/* a block already: written from curl's buffer, not copied */
+		if (blob_writer_write(&j->w, p, n) == -1)
+			return http_req_fail(q, errno, "%s", err_msg());
+		return 0;
+	}
 	if (j->pend.cap == 0)
-		buf_grow(&j->pend, FLUSH_AT);
+		buf_grow(&j->pend, j->size < FLUSH_AT ? (size_t)j->size :
+		    FLUSH_AT);
 	buf_add(&j->pend, p, n);
 	if (j->pend.len >= FLUSH_AT && flush(j) == -1)
 		return http_req_fail(q, errno, "%s", err_msg());
@@ -641,6 +697,7 @@ sink_rewind(void *arg, struct http_req *q)
 static void job_done(struct http_req *q, void *arg);
 static void job_finish(struct job *j);
 static void job_transferred(struct job *j);
+static void transfer_release(struct job *j);
 
 static void
 job_submit(struct job *j)
@@ -701,7 +758,7 @@ job_end(struct job *j)
 		blob_writer_abort(&j->w);
 		j->open = 0;
 	}
-	buf_release(&j->pend);
+	transfer_release(j);
 	if (j->state == 1)
 		f->running--;
 	j->state = 2;
@@ -762,12 +819,27 @@ job_done(struct http_req *q, void *arg)
 	job_transferred(j);
 }
 
+/*
+ * A job's transfer buffers: its block and its curl handle (with the
+ * receive buffer). Released as soon as the bytes are in the writer, so
+ * that with many blobs only the transfers in flight hold them; the
+ * connection stays in the multi handle's cache. A restart makes new ones.
+ */
+static void
+transfer_release(struct job *j)
+{
+	buf_release(&j->pend);
+	j->q.auth = NULL;
+	http_req_release(&j->q);
+}
+
 /* the bytes are all in the writer: sync (on the syncer), then finish */
 static void
 job_transferred(struct job *j)
 {
 	struct reg_fetch *f = j->f;
 
+	transfer_release(j);
 	if (f->thread == 1) {
 		/* the syncer takes it; its transfer slot is free again */
 		j->state = 3;

@@ -1,15 +1,18 @@
-/* lib/registry.h - the OCI distribution API (registry-client.md §2, §3, §6)
+/* lib/registry.h - the OCI distribution API (doc/registry-client.md §2, §3, §6)
  *
  * A struct registry is one registry host for the run: the scheme chosen
  * by probing /v2/ (https, then plain http for eligible hosts), its
  * authentication state (one scope set, widened per repository), and the
- * calls of §3.2. Pull is here; push (blob HEAD, uploads, mounts, manifest
- * PUT) is meant to be added beside it with registry_request().
+ * pull calls of §3.2. Push (blob HEAD, uploads, mounts, manifest PUT)
+ * lives in lib/push.c and goes through registry_request() and
+ * registry_status() like the calls here.
  *
  * Blobs are fetched in parallel through one curl multi handle: queue them
- * with registry_fetch_add(), then registry_fetch_run() streams each into
- * the cache, hashing as it arrives, resuming with Range after a broken
- * connection, and publishing only verified blobs.
+ * with registry_fetch_add() (or hand over bytes already fetched with
+ * registry_fetch_put()), then registry_fetch_run() streams each into the
+ * cache, hashing as it arrives, resuming with Range after a broken
+ * connection, syncing on a second thread while the others download, and
+ * publishing only verified, synced blobs.
  */
 #ifndef REGISTRY_H
 #define REGISTRY_H

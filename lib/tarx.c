@@ -9,6 +9,7 @@
 
 #include "digest.h"
 #include "err.h"
+#include "fsutil.h"
 #include "tarx.h"
 
 #define BLOCK	(1024 * 1024)	/* fewer, larger blocks: see layout.c */
@@ -252,4 +253,43 @@ tarx_write_entry(struct archive *a, const char *name, int dir, int64_t size)
 		    archive_error_string(a) ? archive_error_string(a) : "error");
 	archive_entry_free(e);
 	return rc;
+}
+
+static la_ssize_t
+sink_write(struct archive *a, void *arg, const void *p, size_t n)
+{
+	struct tarx_sink *s = arg;
+
+	(void)a;
+	if (s->discard || s->err)
+		return (la_ssize_t)n;
+	if (fs_write_all(s->fd, p, n) == -1) {
+		s->err = errno ? errno : EIO;
+		s->discard = 1;
+	}
+	return (la_ssize_t)n;
+}
+
+int
+tarx_write_open_fd(struct archive *a, struct tarx_sink *s, int fd)
+{
+	*s = (struct tarx_sink)TARX_SINK_INIT;
+	s->fd = fd;
+	if (archive_write_open2(a, s, NULL, sink_write, NULL, NULL) !=
+	    ARCHIVE_OK)
+		return err_set(EIO, "cannot start a tar stream: %s",
+		    archive_error_string(a) ? archive_error_string(a) :
+		    "error");
+	return 0;
+}
+
+void
+tarx_write_abort(struct archive *a, struct tarx_sink *s)
+{
+	if (!a)
+		return;
+	s->discard = 1;
+	/* not fatal, so closing frees the block buffer; nothing is written */
+	archive_write_close(a);
+	archive_write_free(a);
 }

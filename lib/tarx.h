@@ -58,6 +58,26 @@ int	tarx_write_entry(struct archive *a, const char *name, int dir,
 	    int64_t size);
 
 /*
+ * Where a tar writer's blocks go. libarchive, once a write of its own
+ * fails, enters a fatal state in which archive_write_free() leaks its
+ * block buffer; so the sink never reports a failure to libarchive: it
+ * keeps the first error in err, discards every later block, and the
+ * caller checks err after each call. tarx_write_abort() discards the rest
+ * (no end blocks after a half entry) and frees everything.
+ */
+struct tarx_sink {
+	int	fd;
+	int	err;		/* errno of the first failed write, or 0 */
+	int	discard;	/* write nothing more */
+};
+#define TARX_SINK_INIT { -1, 0, 0 }
+
+/* open a (format already set) writing to fd through s */
+int	tarx_write_open_fd(struct archive *a, struct tarx_sink *s, int fd);
+/* discard what is left, close and free a; a may be NULL */
+void	tarx_write_abort(struct archive *a, struct tarx_sink *s);
+
+/*
  * Normalise an archive-relative name into out: "./a//b/." becomes "a/b".
  * -1 when it is empty, absolute or climbs out with "..".
  */

@@ -15,13 +15,14 @@ install: all $(B)/ocikit.pc
 	install -m 755 $(BINS) '$(DESTDIR)$(BINDIR)'
 	install -m 644 $(filter %.1,$(MANPAGES)) '$(DESTDIR)$(MANDIR)/man1'
 	install -m 644 $(filter %.7,$(MANPAGES)) '$(DESTDIR)$(MANDIR)/man7'
-	install -m 644 mk/pkg.mk '$(DESTDIR)$(DATADIR)'
+	install -m 644 mk/pkg.mk mk/pkg-build.sh '$(DESTDIR)$(DATADIR)'
 	install -m 644 $(B)/ocikit.pc '$(DESTDIR)$(PCDIR)'
 
 uninstall:
 	rm -f $(patsubst %,'$(DESTDIR)$(BINDIR)/%',$(TOOLS)) \
 	    $(patsubst man/%,'$(DESTDIR)$(MANDIR)/man1/%',$(filter %.1,$(MANPAGES))) \
 	    $(patsubst man/%,'$(DESTDIR)$(MANDIR)/man7/%',$(filter %.7,$(MANPAGES))) \
-	    '$(DESTDIR)$(DATADIR)/pkg.mk' '$(DESTDIR)$(PCDIR)/ocikit.pc'
+	    '$(DESTDIR)$(DATADIR)/pkg.mk' '$(DESTDIR)$(DATADIR)/pkg-build.sh' \
+	    '$(DESTDIR)$(PCDIR)/ocikit.pc'
 
 .PHONY: install uninstall

@@ -181,7 +181,10 @@ test_expect_success 'templates: fixed, empty, unsupported, unclosed' '
 	fresh r &&
 	expect_tag r linuxkit/dummy:fixed --tag fixed pkg/dummy &&
 	expect_tag r linuxkit/dummy:$TREE --tag "" pkg/dummy &&
-	expect_tag r "linuxkit/dummy:a}}b$TREE" --tag "a}}b{{.Hash}}" pkg/dummy &&
+	# LinuxKit prints "a}}b<hash>"; a tag outside the tag grammar is refused
+	(cd r && test_expect_code 1 pkg-tag --tag "a}}b{{.Hash}}" pkg/dummy) \
+		>out 2>err &&
+	test ! -s out && test_one_line_error err "not a valid tag" &&
 	(cd r && test_expect_code 1 pkg-tag --tag "{{.Foo}}" pkg/dummy) \
 		>out 2>err &&
 	test ! -s out && test_one_line_error err "{{.Foo}}" &&
@@ -361,6 +364,22 @@ test_expect_success 'usage errors exit 2, --help exits 0' '
 	test_expect_code 2 pkg-tag -org=x r 2>err &&
 	pkg-tag --help >out && grep "^usage: pkg-tag" out &&
 	pkg-tag -h >out && grep "PKGDIR" out
+'
+
+test_expect_success '-j is not --json: it means --jobs in every tool' '
+	fresh r &&
+	(cd r && test_expect_code 2 pkg-tag -j pkg/dummy) >out 2>err &&
+	test ! -s out && grep "^usage: pkg-tag" err &&
+	(cd r && pkg-tag --json pkg/dummy) >out &&
+	jq -e ".kind == \"package\"" out
+'
+
+test_expect_success '-q: a missing package is exit 3 and silent' '
+	fresh r &&
+	(cd r && test_expect_code 3 pkg-tag -q pkg/nosuch) >out 2>err &&
+	test ! -s out && test ! -s err &&
+	(cd r && test_expect_code 3 pkg-tag -q pkg/dummy pkg/nosuch) >out 2>err &&
+	test $(wc -l <out) = 1 && test ! -s err
 '
 
 test_done

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "die.h"
 #include "err.h"
 #include "gittree.h"
@@ -13,6 +14,8 @@
 #include "pkg.h"
 #include "ref.h"
 #include "xalloc.h"
+
+#define MAX_ARG_FILES	32
 
 extern char **environ;
 
@@ -24,13 +27,15 @@ usage(int status)
 	    "[--hash-path DIR]\n"
 	    "               [--tag TEMPLATE] [--dev] [--force-dirty] "
 	    "[--canonical]\n"
-	    "               [--build-yml NAME] [--json] PKGDIR ...\n");
+	    "               [--build-yml NAME] [--build-arg-file F]... "
+	    "[--json] [-qv] PKGDIR ...\n");
 	exit(status);
 }
 
 enum {
 	OPT_ORG = 256, OPT_HASH, OPT_HASH_COMMIT, OPT_HASH_PATH, OPT_TAG,
-	OPT_DEV, OPT_FORCE_DIRTY, OPT_CANONICAL, OPT_BUILD_YML, OPT_JSON
+	OPT_DEV, OPT_FORCE_DIRTY, OPT_CANONICAL, OPT_BUILD_YML, OPT_JSON,
+	OPT_ARG_FILE
 };
 
 static const struct option longopts[] = {
@@ -43,8 +48,9 @@ static const struct option longopts[] = {
 	{ "force-dirty", no_argument, NULL, OPT_FORCE_DIRTY },
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "build-yml", required_argument, NULL, OPT_BUILD_YML },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "build-arg-file", required_argument, NULL, OPT_ARG_FILE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_LONG_COMMON,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -60,8 +66,11 @@ one(struct gitcache *gc, const char *dir, const struct pkg_opts *o,
 	int rc = EXIT_FAILURE;
 
 	if (pkg_load(&p, gc, dir, o) == -1) {
-		warnmsg_err("cannot resolve package '%s'", dir);
-		return exit_for_err();
+		rc = exit_for_err();
+		/* -q: an expected "not found" is said by the status alone */
+		if (rc != EXIT_NOTFOUND || verbosity >= 0)
+			warnmsg_err("cannot resolve package '%s'", dir);
+		return rc;
 	}
 	full = ref_canonical(p.ref, 0);
 	if (canonical && !full && !as_json) {
@@ -94,11 +103,15 @@ int
 main(int argc, char *argv[])
 {
 	struct pkg_opts o = PKG_OPTS_INIT;
+	const char *arg_files[MAX_ARG_FILES + 1] = { NULL };
+	struct cli cli = CLI_INIT;
 	struct gitcache gc;
+	size_t nfiles = 0;
 	int ch, i, canonical = 0, as_json = 0, rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CLI_SHORT_COMMON, longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_ORG:		o.org = optarg; break;
 		case OPT_HASH:		o.hash = optarg; break;
@@ -109,15 +122,24 @@ main(int argc, char *argv[])
 		case OPT_FORCE_DIRTY:	o.force_dirty = 1; break;
 		case OPT_CANONICAL:	canonical = 1; break;
 		case OPT_BUILD_YML:	o.build_yml = optarg; break;
-		case 'j':		as_json = 1; break;
-		case 'h':		usage(EXIT_SUCCESS); break;
-		default:		usage(EXIT_USAGE);
+		case OPT_ARG_FILE:
+			if (nfiles == MAX_ARG_FILES)
+				die(EXIT_USAGE, "cannot use --build-arg-file "
+				    "'%s': more than %d files", optarg,
+				    MAX_ARG_FILES);
+			arg_files[nfiles++] = optarg;
+			break;
+		case OPT_JSON:		as_json = 1; break;
+		default:
+			if ((ch = cli_opt(&cli, ch, optarg)) != 0)
+				usage(ch == 1 ? EXIT_SUCCESS : EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
 		usage(EXIT_USAGE);
+	o.arg_files = arg_files;
 	o.env_org = getenv("LINUXKIT_PKG_ORG");
 	o.user = getenv("USER");
 

@@ -8,7 +8,7 @@ Listens on 127.0.0.1 (a free port, written to F) and forwards every
 request to the registry at URL (plain http, loopback; docker-registry in
 the tests). The Host header is kept, so the registry builds its upload
 Location URLs for the proxy; Authorization is never forwarded. It plays
-what docker-registry cannot (registry-client.md §4, §7, §9):
+what docker-registry cannot (doc/registry-client.md §4, §7, §9):
 
   --auth bearer        every /v2/ request needs "Authorization: Bearer T"
                        whose scopes cover it: GET/HEAD pull on the

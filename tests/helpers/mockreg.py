@@ -8,7 +8,7 @@ Serves the images of the OCI layout LAYOUT (names "repo:tag" in its
 index.json, as tests/helpers/ocitest.py writes them) read-only on
 127.0.0.1, on a free port written to F. A second listener on 127.0.0.2
 plays a CDN (blob redirects) and a token service on another origin. It
-plays the parts docker-registry cannot (registry-client.md §9):
+plays the parts docker-registry cannot (doc/registry-client.md §9):
 
   auth=bearer|basic        bearer: token service at /token on this origin
                            (realm=other-origin: on the 127.0.0.2 listener;
@@ -38,6 +38,19 @@ plays the parts docker-registry cannot (registry-client.md §9):
   warning=TEXT             manifests carry Warning: 299 - "TEXT"
   content-type-params      "; charset=utf-8" after manifest types (Quay)
   schema1                  manifests by tag are signed schema1 documents
+  endless-error=CODE       manifest/blob requests answer CODE with an error
+                           body that never ends (sent as fast as it goes)
+  trickle-error=CODE       the same body, 4 KiB a second: above curl's
+                           low-speed limit, so only a deadline stops it
+  hostile-error            manifests answer 400 with an error code and
+                           message holding escape sequences, 5000 bytes each
+  token-inject             tokens end in "\r\nX-Injected: yes" (header
+                           injection); the log's "injected" tells whether
+                           a request carried that header
+  expires-in=N             the token reply's expires_in (a JSON number)
+  no-length                manifests are sent without Content-Length,
+                           delimited by closing the connection
+  blob-redirect-to=URL     blob GETs redirect (307) to URL as given
 
 Every request is logged to --log as one JSON line: listener ("reg" or
 "cdn"), method, path, range, accept, auth (true when an Authorization
@@ -153,6 +166,7 @@ class Handler(BaseHTTPRequestHandler):
                  "range": self.headers.get("Range"),
                  "accept": self.headers.get("Accept"),
                  "auth": "Authorization" in self.headers,
+                 "injected": "X-Injected" in self.headers,
                  "status": self.status})
 
     do_GET = do_HEAD = handle_one
@@ -240,8 +254,12 @@ class Handler(BaseHTTPRequestHandler):
         tok = secrets.token_hex(16)
         with LOCK:
             TOKENS[tok] = {"scopes": scopes, "exp": time.time() + 300}
+        if quirk("token-inject") is not None:
+            tok += "\r\nX-Injected: yes"
         fields = quirk("token-fields") or "token"
         body = {"expires_in": 300}
+        if quirk("expires-in"):
+            body["expires_in"] = json.loads(quirk("expires-in"))
         if fields in ("token", "both"):
             body["token"] = tok
         if fields in ("access_token", "both"):
@@ -269,6 +287,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(404, "NOT_FOUND", "no such path")
         if not self.authorized(repo):
             return
+        for q in ("endless-error", "trickle-error"):
+            if quirk(q) and kind in ("/manifests/", "/blobs/") and \
+                    self.command == "GET":
+                return self.endless(int(quirk(q)), q == "trickle-error")
+        if quirk("hostile-error") is not None and kind == "/manifests/" \
+                and self.command == "GET":
+            return self.error(400, "\x1b[31m" + "A" * 5000,
+                              "\x1b]0;owned\x07" + "B" * 5000)
         st = quirk_fires("status")
         if st:
             h = {}
@@ -289,6 +315,24 @@ class Handler(BaseHTTPRequestHandler):
                       .rsplit(":", 1)[0] == repo)
         self.reply(200, json.dumps({"name": repo, "tags": tags}).encode(),
                    ctype="application/json")
+
+    def endless(self, code, trickle):
+        """An error whose body never ends, close-delimited."""
+        self.status = code
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        chunk = b'{"errors":[{"code":"X","message":"' + b"x" * 4000
+        try:
+            while True:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if trickle:
+                    time.sleep(1)
+        except OSError:
+            pass
 
     def manifest(self, repo, ref):
         desc = None
@@ -331,6 +375,21 @@ class Handler(BaseHTTPRequestHandler):
             "application/vnd.oci.image.manifest.v1+json"
         if quirk("content-type-params") is not None:
             ctype += "; charset=utf-8"
+        if quirk("no-length") is not None:
+            self.status = 200
+            self.send_response(200)
+            for k, v in h.items():
+                self.send_header(k, v)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            if self.command != "HEAD":
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass
+            return
         self.reply(200, body, h, ctype)
 
     def blob(self, repo, dg):
@@ -339,6 +398,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(404, "BLOB_UNKNOWN", "blob unknown")
         if quirk("redirect-loop") is not None:
             return self.reply(307, headers={"Location": self.path})
+        if quirk("blob-redirect-to") and self.command == "GET":
+            return self.reply(307, headers={
+                "Location": quirk("blob-redirect-to")})
         code = quirk("blob-redirect")
         if code and self.command == "GET":
             loc = "http://127.0.0.2:%d/cdn/%s?sig=%s" % (

@@ -1,9 +1,13 @@
 /* tests/unit/t-auth.c - WWW-Authenticate, config files, credential helpers */
 #include <sys/stat.h>
+#include <sys/time.h>
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -100,6 +104,28 @@ challenges(void)
 	auth_parse_challenges("Bearer service=\"x\"", &cs, &n);
 	ok(auth_pick(cs, n) == NULL, "bearer without realm is not usable");
 	auth_challenges_free(cs, n);
+	{
+		/* thousands of parameters and challenges: bounded */
+		struct buf b = BUF_INIT;
+		struct auth_challenge *many = NULL;
+		size_t nm = 0, k;
+		int bounded = 1;
+
+		buf_adds(&b, "Bearer realm=\"https://r/t\"");
+		for (k = 0; k < 20000; k++)
+			buf_addf(&b, ",p%zu=v", k);
+		for (k = 0; k < 5000; k++)
+			buf_adds(&b, ", Basic x=y");
+		auth_parse_challenges(b.data, &many, &nm);
+		ok(nm <= AUTH_MAX_CHALLENGES, "challenges capped (%zu)", nm);
+		for (k = 0; k < nm; k++)
+			if (many[k].n_params > AUTH_MAX_PARAMS)
+				bounded = 0;
+		ok(bounded && nm > 0 && auth_param(&many[0], "realm") != NULL,
+		    "parameters capped; the realm kept");
+		auth_challenges_free(many, nm);
+		buf_release(&b);
+	}
 }
 
 static void
@@ -115,6 +141,87 @@ lookup(const char *domain, const char *path, int want, const char *user,
 		is(c.username, user, "%s: user", title);
 		is(c.password, pass, "%s: password", title);
 	}
+	auth_cred_release(&c);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* the seconds since t0, for the deadline checks */
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* helpers that misbehave: they cannot hold us past the deadline */
+static void
+helpers_hostile(void)
+{
+	struct itimerval it = { { 0, 20000 }, { 0, 20000 } }, off = { 0 };
+	struct sigaction sa, old;
+	struct auth_cred c;
+	struct timespec t0;
+	int rc, e;
+
+	memset(&c, 0, sizeof(c));
+	put("docker-credential-ctl", "#!/bin/sh\n"
+	    "printf '{\"Username\":\"u\",\"Secret\":\"s\\\\r\\\\nX: y\"}'\n",
+	    0755);
+	ok(auth_helper_get("ctl", "x", &c) == -1 &&
+	    strstr(err_msg(), "control character") != NULL && c.password == NULL,
+	    "a helper's Secret with CR LF is refused (%s)", err_msg());
+	auth_cred_release(&c);
+
+	put("docker-credential-mute", "#!/bin/sh\nexec sleep 20\n", 0755);
+	put("docker-credential-linger", "#!/bin/sh\n"
+	    "echo '{\"Username\":\"u\",\"Secret\":\"s\"}'\n"
+	    "exec >&-\nexec sleep 20\n", 0755);
+	put("docker-credential-ok", "#!/bin/sh\n"
+	    "echo '{\"Username\":\"u\",\"Secret\":\"s\"}'\n", 0755);
+	setenv("OCIKIT_HELPER_TIMEOUT", "1", 1);
+
+	/* a signal every 20 ms interrupts poll(); it must not block in read() */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART */
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &it, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = auth_helper_get("mute", "x", &c);
+	e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	ok(rc == -1 && e == ETIMEDOUT && since(&t0) < 5,
+	    "a silent helper interrupted by signals is killed at its deadline "
+	    "(%.1fs: %s)", since(&t0), err_msg());
+	auth_cred_release(&c);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = auth_helper_get("linger", "x", &c);
+	ok(rc == -1 && since(&t0) < 5 && strstr(err_msg(), "timed out"),
+	    "a helper that answers but does not exit is killed at its "
+	    "deadline (%.1fs: %s)", since(&t0), err_msg());
+	auth_cred_release(&c);
+	unsetenv("OCIKIT_HELPER_TIMEOUT");
+
+	/* SIGCHLD ignored: the child is reaped for us, its status unknown */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGCHLD, &sa, &old);
+	rc = auth_helper_get("ok", "x", &c);
+	sigaction(SIGCHLD, &old, NULL);
+	ok(rc == -1 && strstr(err_msg(), "cannot wait") != NULL,
+	    "a helper whose exit status cannot be had is a failure (%s)",
+	    err_msg());
+	auth_cred_release(&c);
+	ok(auth_helper_get("ok", "x", &c) == 1 && strcmp(c.password, "s") == 0,
+	    "the same helper with SIGCHLD restored answers");
 	auth_cred_release(&c);
 }
 
@@ -175,6 +282,23 @@ configs(void)
 	lookup("reg:5000", "a", -1, NULL, NULL, "duplicate keys: error");
 	ok(strstr(err_msg(), "config.json") != NULL, "the error names the file");
 
+	put("docker/config.json", "", 0600);
+	lookup("reg:5000", "a", 0, NULL, NULL,
+	    "an empty config.json is an empty config (as docker reads it)");
+	put("docker/config.json", " \n\t\n", 0600);
+	lookup("reg:5000", "a", 0, NULL, NULL, "so is one of white space");
+	put("docker/config.json", "{\"auths\":{\"reg:5000\":{"
+	    "\"registrytoken\":\"t\\r\\nX-Injected: yes\"}}}", 0600);
+	lookup("reg:5000", "a", -1, NULL, NULL,
+	    "a registrytoken with CR LF is refused");
+	ok(strstr(err_msg(), "control character") != NULL &&
+	    strstr(err_msg(), "Injected") == NULL,
+	    "the error says why without quoting it");
+	put("docker/config.json", "{\"auths\":{\"reg:5000\":{"
+	    "\"username\":\"u\",\"password\":\"p\\nq\"}}}", 0600);
+	lookup("reg:5000", "a", -1, NULL, NULL,
+	    "a password with LF is refused");
+
 	/* containers auth.json, namespaced keys */
 	put("docker/config.json", "{}", 0600);
 	p = xasprintf("%s/xdg", dir);
@@ -229,11 +353,58 @@ configs(void)
 	    "helper output is not in the message");
 	is_int(auth_helper_get("../x", "x", &c), -1, "helper name checked");
 
+	helpers_hostile();
+
 	put("docker/config.json", "{\"credsStore\":\"t\",\"auths\":{"
 	    "\"reg:7000\":{\"auth\":\"eDp5\"}}}", 0600);
 	lookup("docker.io", "library/a", 1, "hubh", "hubs",
 	    "credsStore asked with the hub key");
 	lookup("reg:7000", "a", 1, "hu", "hs", "credsStore ignores auths");
+}
+
+/* one token reply: its token (or NULL when refused) and lifetime */
+static void
+token(const char *body, const char *want, int64_t want_life, const char *name)
+{
+	char *tok = (char *)"unset";
+	int64_t life = -1;
+	int rc = auth_token_parse(body, body ? strlen(body) : 0, &tok, &life);
+
+	if (want == NULL) {
+		ok(rc == -1 && tok == NULL, "token reply %s is refused", name);
+		return;
+	}
+	ok(rc == 0, "token reply %s parses", name);
+	is(tok, want, "token reply %s: the token", name);
+	is_int(life, want_life, "token reply %s: its lifetime", name);
+	free(tok);
+}
+
+static void
+tokens(void)
+{
+	token("{\"token\":\"t\",\"expires_in\":300}", "t", 300, "plain");
+	token("{\"token\":\"\",\"access_token\":\"a\"}", "a", 60,
+	    "access_token");
+	token("{\"token\":\"t\",\"expires_in\":5}", "t", 60, "short life");
+	/* a huge expires_in made the expiry's "* 1000" overflow */
+	token("{\"token\":\"t\",\"expires_in\":9223372036854775807}", "t",
+	    86400, "with the largest expires_in");
+	token("{\"token\":\"t\",\"expires_in\":9223372036854775}", "t",
+	    86400, "with an expires_in whose ms overflow");
+	token("{\"token\":\"t\",\"expires_in\":-9223372036854775808}", "t",
+	    60, "with the smallest expires_in");
+	token("{\"token\":\"t\",\"expires_in\":1e300}", "t", 60,
+	    "with a real expires_in");
+	token("{\"token\":\"t\\r\\nX: y\"}", NULL, 0, "with CR LF in its token");
+	token("{\"token\":\"\",\"access_token\":\"a\\u007f\"}", NULL, 0,
+	    "with DEL in its access_token");
+	token("{\"token\":1}", NULL, 0, "with a number token");
+	token("{\"token\":\"a\",\"token\":\"b\"}", NULL, 0,
+	    "with a duplicate key");
+	token("[]", NULL, 0, "that is an array");
+	token("", NULL, 0, "that is empty");
+	token(NULL, NULL, 0, "without a body");
 }
 
 int
@@ -245,6 +416,7 @@ main(void)
 		return 1;
 	challenges();
 	configs();
+	tokens();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("cannot remove %s", dir);

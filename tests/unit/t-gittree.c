@@ -103,6 +103,111 @@ expect_hash(struct gitcache *gc, const char *want, const char *what)
 	free(dir);
 }
 
+/* gittree_find() of top/rel with a cache that has seen other lookups */
+static int
+find(struct gitcache *gc, const char *rel, const char **workdir)
+{
+	struct gittree *g;
+	char *path = xasprintf("%s/%s", top, rel), *r = NULL;
+	int rc = gittree_find(gc, path, &g, &r);
+
+	*workdir = rc == 0 ? gittree_workdir(g) : NULL;
+	free(path);
+	free(r);
+	return rc == 0 ? 0 : -errno;
+}
+
+/* the answers of a shared cache equal those of a fresh one per question */
+static void
+shared_cache(void)
+{
+	static const char *const dirs[] = { "pkg/dummy", "pkg/a", "pkg/a1",
+	    "pkg/a-x", "pkg/b", "pkg/a/sub", "pkg/n", "pkg/n/x", "pkg/link",
+	    "pkg/link/f", "pkg", NULL };
+	struct gitcache shared, fresh;
+	struct gittree *g;
+	const char *w1, *w2;
+	char *cmd, *path, *rel;
+	int i, d1, d2, r1, r2, pass = 1;
+
+	cmd = xasprintf("cd '%s' && mkdir -p pkg/a/sub pkg/a1 pkg/a-x pkg/b "
+	    "pkg/n/x && echo a >pkg/a/sub/f && echo a1 >pkg/a1/f && "
+	    "echo b >pkg/b/f && echo x >pkg/a-x/f && echo '*.o' >.gitignore && "
+	    "git add -A && git -c user.name=t -c user.email=t@e commit -qm m && "
+	    "echo changed >>pkg/a1/f && echo new >pkg/a-x/new && "
+	    "echo o >pkg/a/sub/x.o && ln -s b pkg/link && "
+	    "git -C pkg/n init -q && echo n >pkg/n/x/f", top);
+	if (system(cmd) != 0)
+		diag("cannot build the second state: %s", cmd);
+	free(cmd);
+	gitcache_init(&shared);
+	for (i = 0; dirs[i]; i++) {
+		gitcache_init(&fresh);
+		r1 = find(&fresh, dirs[i], &w1);
+		r2 = find(&shared, dirs[i], &w2);
+		d1 = d2 = -2;
+		if (r1 == 0 && r2 == 0) {
+			path = xasprintf("%s/%s", top, dirs[i]);
+			if (gittree_find(&fresh, path, &g, &rel) == 0) {
+				d1 = gittree_is_dirty(g, rel);
+				free(rel);
+			}
+			if (gittree_find(&shared, path, &g, &rel) == 0) {
+				d2 = gittree_is_dirty(g, rel);
+				free(rel);
+			}
+			free(path);
+		}
+		if (r1 != r2 || d1 != d2 || (w1 && strcmp(w1, w2))) {
+			pass = 0;
+			diag("%s: fresh %d/%d/%s, shared %d/%d/%s", dirs[i],
+			    r1, d1, w1 ? w1 : "-", r2, d2, w2 ? w2 : "-");
+		}
+		gitcache_release(&fresh);
+	}
+	ok(pass, "a shared cache answers every lookup as a fresh one");
+	r1 = find(&shared, "pkg/a1", &w1);
+	path = xasprintf("%s/pkg/a1", top);
+	ok(r1 == 0 && gittree_find(&shared, path, &g, &rel) == 0 &&
+	    gittree_is_dirty(g, "pkg/a1") == 1 && gittree_is_dirty(g,
+	    "pkg/a") == 0 && gittree_is_dirty(g, "pkg/a-x") == 1 &&
+	    gittree_is_dirty(g, "pkg/b") == 0 && gittree_is_dirty(g, "") == 1,
+	    "changed, untracked and ignored files, and prefix siblings");
+	free(rel);
+	free(path);
+	r1 = find(&shared, "pkg/n/x", &w1);
+	r2 = find(&shared, "pkg/link/f", &w2);
+	ok(r1 == 0 && strstr(w1, "/pkg/n") && r2 == 0 && !strcmp(w2, top),
+	    "a nested repository is its own; a link within one is followed");
+	/* ceilings: the shared cache must stop where discovery stops */
+	pass = 1;
+	for (i = 0; i < 4; i++) {
+		static const char *const sub[] = { "", "/pkg", "/pkg/b",
+		    "/pkg/a" };
+		static const char *const at[] = { "pkg/b", "pkg", "pkg/a/sub",
+		    "pkg/b/f" };
+		int k;
+
+		cmd = xasprintf("/nowhere:%s%s", top, sub[i]);
+		setenv("GIT_CEILING_DIRECTORIES", cmd, 1);
+		free(cmd);
+		for (k = 0; k < 4; k++) {
+			gitcache_init(&fresh);
+			r1 = find(&fresh, at[k], &w1);
+			r2 = find(&shared, at[k], &w2);
+			if (r1 != r2) {
+				pass = 0;
+				diag("ceiling %s%s, %s: fresh %d, shared %d",
+				    top, sub[i], at[k], r1, r2);
+			}
+			gitcache_release(&fresh);
+		}
+	}
+	ok(pass, "a ceiling stops the shared cache where it stops discovery");
+	unsetenv("GIT_CEILING_DIRECTORIES");
+	gitcache_release(&shared);
+}
+
 int
 main(void)
 {
@@ -163,6 +268,7 @@ main(void)
 	ok(pkg_render_tag("{{.Hash", "h", &t) == -1 &&
 	    strstr(err_msg(), "unclosed action"), "unclosed action");
 
+	shared_cache();
 	gitcache_init(&gc);
 	ok(gittree_find(&gc, "/", &g, &rel) == -1 && errno == ENOENT,
 	    "/ is not in a work tree");

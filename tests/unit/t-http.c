@@ -1,10 +1,86 @@
-/* tests/unit/t-http.c - origins, target checks, retry arithmetic */
+/* tests/unit/t-http.c - origins, targets, retries, hostile values */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "tap.h"
+
+/* nothing listens on port 1: a request that gets that far fails to connect */
+#define DEAD_URL	"http://127.0.0.1:1/v2/"
+
+/* a value with a control character never reaches the wire */
+static void
+refused_header(struct http *h, const char *field)
+{
+	struct http_req r = HTTP_REQ_INIT;
+
+	r.method = "GET";
+	http_req_set_url(&r, DEAD_URL);
+	r.no_retry = 1;
+	r.max_body = 1024;
+	if (strcmp(field, "auth") == 0) {
+		r.auth = "Bearer t\r\nX-Injected: yes";
+		r.auth_origin = strdup("http://127.0.0.1:1");
+	} else {
+		r.accept = "application/json\nX-Injected: yes";
+	}
+	ok(http_do(h, &r) == -1 && strstr(r.errmsg, "control character"),
+	    "a %s value with CR LF is refused before any request (%s)", field,
+	    r.errmsg);
+	r.auth = NULL;
+	http_req_release(&r);
+}
+
+/*
+ * certs.d adds a CA for a host: the base bundle is read into the same
+ * blob, and a bundle that cannot be read fails the request instead of
+ * silently dropping the system's CAs.
+ */
+static void
+unreadable_bundle(void)
+{
+	char dir[] = "/tmp/t-http.XXXXXX", path[512], cmd[600];
+	struct http_opts o = { .tool = "t-http" };
+	struct http_req r = HTTP_REQ_INIT;
+	struct http *h;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/containers/certs.d/127.0.0.1:1", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+	if (system(cmd) != 0)
+		diag("cannot make %s", path);
+	strncat(path, "/ca.crt", sizeof(path) - strlen(path) - 1);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs("-----BEGIN CERTIFICATE-----\n", f);
+		fclose(f);
+	}
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	setenv("CURL_CA_BUNDLE", "/nonexistent/ca-bundle.crt", 1);
+	h = http_new(&o);
+	r.method = "GET";
+	http_req_set_url(&r, "https://127.0.0.1:1/v2/");
+	r.no_retry = 1;
+	r.max_body = 1024;
+	ok(http_do(h, &r) == -1 &&
+	    strstr(r.errmsg, "cannot read the CA bundle") != NULL,
+	    "an unreadable CA bundle fails the request (%s)", r.errmsg);
+	http_req_release(&r);
+	http_free(h);
+	unsetenv("CURL_CA_BUNDLE");
+	unsetenv("XDG_CONFIG_HOME");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("cannot remove %s", dir);
+}
 
 static void
 origin(const char *url, const char *want)
@@ -101,6 +177,28 @@ main(void)
 	is_int(http_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", NULL,
 	    (time_t)1445412500), 10, "Retry-After date against now");
 	is_int(http_retry_after("soon", NULL, 0), -1, "bad Retry-After");
+	is_int(http_retry_after("92233720368547758", NULL, 0),
+	    HTTP_RETRY_AFTER_MAX_S, "Retry-After that overflows ms: clamped");
+	is_int(http_retry_after("99999999999999999999999999", NULL, 0),
+	    HTTP_RETRY_AFTER_MAX_S, "Retry-After past a long: clamped");
+	is_int(http_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", NULL, 0),
+	    HTTP_RETRY_AFTER_MAX_S, "Retry-After date in year 9999: clamped");
+	is_int(http_retry_after("-5", NULL, 0), -1, "negative Retry-After");
+
+	ok(http_header_value_ok("Bearer abc.def-_~+/=") &&
+	    http_header_value_ok("a\tb"), "header values: printable and HTAB");
+	ok(!http_header_value_ok("a\rb") && !http_header_value_ok("a\nb") &&
+	    !http_header_value_ok("a\x01") && !http_header_value_ok("a\x7f"),
+	    "header values: CR, LF, other controls and DEL refused");
+	s = http_resolve_url("http://a/v2/x", "/v2/y\r\nX-Injected: yes");
+	ok(s == NULL, "a Location with CR LF does not resolve");
+	free(s);
+	s = http_resolve_url("http://a/v2/x", "/v2/y\x01z");
+	ok(s == NULL, "a Location with a control character does not resolve");
+	free(s);
+	refused_header(h, "auth");
+	refused_header(h, "accept");
+	unreadable_bundle();
 
 	s = http_escape("repository:a/b:pull,push");
 	is(s, "repository%3Aa%2Fb%3Apull%2Cpush", "query escaping");

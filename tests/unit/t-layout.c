@@ -35,6 +35,196 @@ count_entries(const char *dir)
 	return n;
 }
 
+/* every entry, dot files included: a repair leaves no temporary name */
+static int
+count_all(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(s, f);
+		fclose(f);
+	}
+}
+
+enum damage { TRUNCATED, EMPTY, LINK_OUT, DANGLING, EMPTY_DIR, FULL_DIR,
+    FIFO, NDAMAGE };
+static const char *const damage_name[] = { "truncated", "empty", ("a link "
+    "to a good copy outside"), "a dangling link", "an empty directory",
+    "a directory with files", "a FIFO" };
+
+static void
+make_damage(enum damage k, const char *blob, const char *outside)
+{
+	char sub[1100];
+
+	switch (k) {
+	case TRUNCATED:	write_file(blob, "ab"); break;
+	case EMPTY:	write_file(blob, ""); break;
+	case LINK_OUT:	write_file(outside, "abc"); (void)!symlink(outside, blob);
+			break;
+	case DANGLING:	(void)!symlink("/nonexistent/x", blob); break;
+	case EMPTY_DIR:	mkdir(blob, 0755); break;
+	case FULL_DIR:	mkdir(blob, 0755);
+			snprintf(sub, sizeof(sub), "%s/d", blob);
+			mkdir(sub, 0755);
+			snprintf(sub, sizeof(sub), "%s/d/f", blob);
+			write_file(sub, "x");
+			break;
+	case FIFO:	mkfifo(blob, 0644); break;
+	default:	break;
+	}
+}
+
+/* a blob damaged under its own name is replaced by a verified copy */
+static void
+repairs(const char *dir)
+{
+	struct layout l;
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char path[256], blob[1024], bdir[512], outside[512];
+	enum damage k;
+
+	snprintf(path, sizeof(path), "%s/repair", dir);
+	snprintf(bdir, sizeof(bdir), "%s/blobs/sha256", path);
+	snprintf(blob, sizeof(blob), "%s/%s", bdir, &ABC[7]);
+	snprintf(outside, sizeof(outside), "%s/outside", dir);
+	if (layout_open(&l, path, LAYOUT_CREATE) == -1)
+		return;
+	for (k = 0; k < NDAMAGE; k++) {
+		make_damage(k, blob, outside);
+		alarm(10);
+		ok(layout_blob_has(&l, ABC, 3) == 0, "%s blob is absent",
+		    damage_name[k]);
+		if (k >= LINK_OUT)
+			ok(layout_blob_open(&l, ABC) == -1 &&
+			    strstr(err_msg(), &ABC[7]),
+			    "%s blob: open refused at once: %s",
+			    damage_name[k], err_msg());
+		ok(layout_blob_put(&l, "abc", 3, ABC, NULL) == 0,
+		    "%s blob: a verified copy is stored: %s", damage_name[k],
+		    err_msg());
+		alarm(0);
+		ok(lstat(blob, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size == 3 && layout_blob_read(&l, ABC, 10, &b) == 0,
+		    "%s blob: replaced by a good regular file", damage_name[k]);
+		ok(count_all(bdir) == 1, "%s blob: no temporary name left",
+		    damage_name[k]);
+		unlink(blob);
+	}
+	ok(lstat(outside, &st) == 0 && st.st_size == 3,
+	    "the link's target outside the cache is untouched");
+	write_file(blob, "abc");
+	ok(layout_blob_put(&l, "abc", 3, ABC, NULL) == 0 &&
+	    lstat(blob, &st) == 0 && st.st_nlink == 1 && count_all(bdir) == 1,
+	    "a good copy is kept as it is");
+	layout_close(&l);
+	buf_release(&b);
+}
+
+/* index.json, oci-layout, .lock and blobs/ in the wrong shape */
+static void
+hostile_files(const char *dir)
+{
+	struct layout l;
+	json_t *index = NULL, *d;
+	const char *n[] = { "localhost/x:1" };
+	char path[256], f[512], outside[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/hostile", dir);
+	snprintf(outside, sizeof(outside), "%s/outside-index", dir);
+	write_file(outside, "{\"schemaVersion\":2,\"manifests\":[]}");
+	if (layout_open(&l, path, LAYOUT_CREATE) == -1)
+		return;
+	layout_close(&l);
+	alarm(10);
+	snprintf(f, sizeof(f), "%s/index.json", path);
+	unlink(f);
+	mkfifo(f, 0644);
+	ok(layout_open(&l, path, 0) == -1 && strstr(err_msg(), "index.json"),
+	    "index.json as a FIFO refused at once: %s", err_msg());
+	ok(layout_open(&l, path, LAYOUT_CREATE) == -1 &&
+	    strstr(err_msg(), "index.json"), "also when creating: %s",
+	    err_msg());
+	unlink(f);
+	(void)!symlink(outside, f);
+	ok(layout_open(&l, path, 0) == -1 && strstr(err_msg(), "index.json"),
+	    "index.json as a link refused: %s", err_msg());
+	unlink(f);
+	write_file(f, "{\"schemaVersion\":2,\"manifests\":[]}");
+	ok(layout_open(&l, path, 0) == 0, "a regular index.json opens");
+	unlink(f);
+	mkfifo(f, 0644);
+	ok(layout_index_load(&l, &index) == -1 && strstr(err_msg(),
+	    "index.json"), "index.json turned FIFO after open: refused at "
+	    "once: %s", err_msg());
+	unlink(f);
+	write_file(f, "");
+	ok(truncate(f, (off_t)65 << 20) == 0 &&
+	    layout_index_load(&l, &index) == -1 && errno == EFBIG &&
+	    strstr(err_msg(), "index.json"), "a 65 MiB index.json refused: %s",
+	    err_msg());
+	write_file(f, "{\"schemaVersion\":2,\"manifests\":[]}");
+
+	/* the temporary index is never written through a planted link */
+	snprintf(f, sizeof(f), "%s/.index.json.tmp", path);
+	(void)!symlink(outside, f);
+	d = desc_new(MT_OCI_MANIFEST, ABC, 3);
+	ok(layout_set_refs(&l, 1, n, &d) == 0 && lstat(outside, &st) == 0 &&
+	    st.st_size == 34 && lstat(f, &st) == -1,
+	    "a link at .index.json.tmp is not followed");
+	json_decref(d);
+	layout_close(&l);
+
+	snprintf(f, sizeof(f), "%s/.lock", path);
+	unlink(f);
+	snprintf(outside, sizeof(outside), "%s/lock-target", dir);
+	(void)!symlink(outside, f);
+	ok(layout_open(&l, path, 0) == 0 && layout_lock(&l) == -1 &&
+	    strstr(err_msg(), ".lock") && lstat(outside, &st) == -1,
+	    "a link at .lock is not followed: %s", err_msg());
+	layout_close(&l);
+	unlink(f);
+
+	snprintf(f, sizeof(f), "%s/oci-layout", path);
+	unlink(f);
+	(void)!symlink("/etc/passwd", f);
+	ok(layout_open(&l, path, 0) == -1 && strstr(err_msg(), "oci-layout"),
+	    "oci-layout as a link refused: %s", err_msg());
+	unlink(f);
+	write_file(f, "{\"imageLayoutVersion\":\"1.0.0\"}");
+
+	/* blobs/sha256 that is no directory: stored nowhere, synced nowhere */
+	snprintf(f, sizeof(f), "%s/blobs/sha256", path);
+	ok(rename(f, outside) == 0 && symlink(outside, f) == 0 &&
+	    layout_open(&l, path, LAYOUT_CREATE) == -1 &&
+	    strstr(err_msg(), "blobs/sha256"),
+	    "blobs/sha256 as a link refused: %s", err_msg());
+	ok(layout_open(&l, path, 0) == 0 && layout_sync_blobs(&l) == -1 &&
+	    strstr(err_msg(), "blobs/sha256"),
+	    "layout_sync_blobs reports what it cannot sync: %s", err_msg());
+	layout_close(&l);
+	alarm(0);
+}
+
 int
 main(void)
 {
@@ -152,6 +342,8 @@ main(void)
 
 	layout_close(&l);
 	buf_release(&b);
+	repairs(dir);
+	hostile_files(dir);
 	snprintf(name, sizeof(name), "rm -rf %s", dir);
 	if (system(name) != 0)
 		diag("cannot remove %s", dir);

@@ -11,6 +11,11 @@
 	"\"config\":" DESC(MT_OCI_CONFIG) ",\"layers\":[" DESC(MT_OCI_LAYER_GZIP) "]}"
 #define INDEX "{\"schemaVersion\":2,\"manifests\":[" DESC(MT_OCI_MANIFEST) "]}"
 
+#define PLAT_INDEX(arch, variant) "{\"schemaVersion\":2,\"mediaType\":\"" \
+	MT_OCI_INDEX "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST \
+	"\",\"digest\":\"" D "\",\"size\":3,\"platform\":{\"os\":\"linux\"," \
+	"\"architecture\":" arch ",\"variant\":" variant "}}]}"
+
 static int
 parse(const char *s, const char *hdr, const char *dt, enum mt_kind *kind)
 {
@@ -58,6 +63,35 @@ main(void)
 	    "\",\"manifests\":[{\"mediaType\":\"x\",\"digest\":\"sha256:1\","
 	    "\"size\":1}]}", NULL, NULL, NULL) == -1, "bad child digest refused");
 	ok(parse("[1]", NULL, NULL, NULL) == -1, "not an object refused");
+	/* a platform field becomes part of tags: refused at parse time */
+	ok(parse(PLAT_INDEX("\"/../../../prod/manifests/pwned\"", "\"v7\""),
+	    NULL, NULL, NULL) == -1 && strstr(err_msg(), "architecture"),
+	    "index with a path as architecture refused: %s", err_msg());
+	ok(parse(PLAT_INDEX("\"arm\"", "\"v7/../../x\""), NULL, NULL,
+	    NULL) == -1, "index with a path as variant refused");
+	ok(parse(PLAT_INDEX("\"arm\"", "[\"v7\"]"), NULL, NULL, NULL) == -1,
+	    "index with a variant that is not a string refused");
+	ok(parse(PLAT_INDEX("\"arm\"", "\"v7\""), NULL, NULL, NULL) == 0,
+	    "index with a good platform accepted");
+	/* a media type becomes a header: no CR, LF or other control bytes */
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+	    "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\\r\\nX-Evil: 1\",\"digest\":\"" D "\",\"size\":3}]}", NULL,
+	    NULL, NULL) == -1 && strstr(err_msg(), "mediaType"),
+	    "a child media type with CR LF refused: %s", err_msg());
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"config\":{\"mediaType\":\"\",\"digest\":\"" D
+	    "\",\"size\":3},\"layers\":[]}", NULL, NULL, NULL) == -1,
+	    "an empty config media type refused");
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+	    "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"artifactType\":\"a/b\\u0000\",\"digest\":\"" D
+	    "\",\"size\":3}]}", NULL, NULL, NULL) == -1,
+	    "an artifactType with a NUL refused");
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+	    "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "; charset=utf-8\",\"digest\":\"" D "\",\"size\":3}]}", NULL,
+	    NULL, NULL) == 0, "a media type with a parameter accepted");
 
 	manifest_parse(&m, IMAGE, strlen(IMAGE), NULL, NULL, "t");
 	c = manifest_children(&m);

@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+
+#include "err.h"
 #include "jsonio.h"
 #include "platform.h"
 #include "tap.h"
@@ -25,6 +28,63 @@ match(const char *want, const char *have)
 	platform_parse(&w, want);
 	platform_parse(&h, have);
 	return platform_match(&w, &h);
+}
+
+static int
+from(const char *json)
+{
+	struct platform p;
+	json_t *j = json_loads(json, 0, NULL);
+	int rc;
+
+	rc = j ? platform_from_json(&p, j) : -2;
+	json_decref(j);
+	return rc;
+}
+
+/* the field grammar and where it is applied */
+static void
+grammar(void)
+{
+	static const char *good[] = { "linux", "amd64", "v7", "x86_64",
+	    "riscv64", "unknown", "ppc64le", "mips64.le", "a-b",
+	    "abcdefghij0123456789abcdefghij0123456789abcdefghij0123456789abc" };
+	static const char *bad[] = { "", "/../../../prod/manifests/pwned",
+	    "..", ".", "-x", "_x", ".x", "a/b", "AMD64", "amd 64", "amd64\n",
+	    "caf\xc3\xa9", "a:b", "a@b",
+	    "abcdefghij0123456789abcdefghij0123456789abcdefghij0123456789abcd" };
+	struct platform p;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(*good); i++)
+		ok(platform_field_valid(good[i]), "field '%s' valid", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ok(!platform_field_valid(bad[i]) && errno == EINVAL,
+		    "field '%.20s' refused", bad[i]);
+	ok(!platform_field_valid(NULL), "NULL field refused");
+	ok(platform_parse(&p, "linux/../../x") == -1, "'..' as arch refused");
+	ok(platform_parse(&p, "linux/amd64/.") == -1, "'.' as variant refused");
+	ok(platform_parse(&p, "linux/abcdefghij0123456789abcdefghij0123456789"
+	    "abcdefghij0123456789abc") == 0 && strlen(p.arch) == 63,
+	    "a 63-byte arch is kept whole, not cut");
+	ok(from("{\"os\":\"linux\",\"architecture\":"
+	    "\"/../../../prod/manifests/pwned\"}") == -1 &&
+	    strstr(err_msg(), "architecture"), "path in architecture refused");
+	ok(from("{\"os\":\"linux\",\"architecture\":\"amd64\","
+	    "\"variant\":\"../x\"}") == -1, "path in variant refused");
+	ok(from("{\"os\":\"../linux\",\"architecture\":\"amd64\"}") == -1,
+	    "path in os refused");
+	ok(from("{\"os\":\"linux\",\"architecture\":\"amd64\","
+	    "\"variant\":7}") == -1, "variant of another type refused");
+	ok(from("{\"os\":\"linux\",\"architecture\":\"amd64\","
+	    "\"os.version\":\"1\\u001b[2J\"}") == -1,
+	    "control character in os.version refused");
+	ok(from("{\"os\":\"linux\",\"architecture\":\"amd64\","
+	    "\"variant\":\"\"}") == 0, "empty variant is none");
+	ok(from("{\"os\":\"linux\",\"architecture\":\"abcdefghij0123456789"
+	    "abcdefghij0123456789abcdefghij0123456789\"}") == 0,
+	    "40-byte arch accepted");
+	ok(from("[]") == -1, "platform that is not an object refused");
 }
 
 int
@@ -79,5 +139,6 @@ main(void)
 	ok(!platform_is_real(j), "unknown/unknown is not real");
 	json_decref(j);
 	ok(!platform_is_real(NULL), "no platform is not real");
+	grammar();
 	return tap_done();
 }
