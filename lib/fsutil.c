@@ -102,7 +102,21 @@ current_umask(void)
 int
 fs_replace_open(struct fs_replace *r, const char *path)
 {
+	struct stat st;
+
 	*r = (struct fs_replace)FS_REPLACE_INIT;
+	/*
+	 * A device, a FIFO or a socket is written into, never replaced: as
+	 * root, renaming over /dev/null would break the whole machine.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return err_set(EISDIR, "cannot write '%s': a directory",
+			    path);
+		if ((r->fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+			return err_sys(errno, "cannot open '%s'", path);
+		return 0;
+	}
 	r->path = xstrdup(path);
 	r->tmp = xasprintf("%s.tmp-XXXXXX", path);
 	if ((r->fd = mkstemp(r->tmp)) == -1) {
@@ -122,6 +136,12 @@ fs_replace_commit(struct fs_replace *r)
 {
 	int rc = 0;
 
+	if (!r->tmp) {		/* a device or FIFO, written in place */
+		if (close(r->fd) == -1)
+			rc = err_sys(errno, "cannot write the output");
+		*r = (struct fs_replace)FS_REPLACE_INIT;
+		return rc;
+	}
 	if (fsync(r->fd) == -1)
 		rc = err_sys(errno, "cannot sync '%s'", r->tmp);
 	else if (close(r->fd) == -1)

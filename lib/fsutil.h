@@ -22,7 +22,8 @@ int	fs_mkdir_p(const char *path);
  * Writing a file whole or not at all: fs_replace_open() creates a
  * temporary file beside path, fs_replace_commit() syncs it and renames it
  * over path, fs_replace_abort() removes it. A reader never sees a half
- * written path, and a failed or killed writer leaves path as it was.
+ * written path, and a failed writer leaves path as it was. A path that is
+ * a device, FIFO or socket is opened and written in place instead.
  */
 struct fs_replace {
 	int	 fd;

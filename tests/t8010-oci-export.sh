@@ -102,6 +102,16 @@ test_expect_success 'a rotten layer fails the export, naming it, and leaves no f
 	done
 '
 
+test_expect_success '-o into a FIFO or a device writes into it, never replaces it' '
+	mkfifo fifo && { cat fifo >fifo.out & } &&
+	oci-export -C cache --format oci -o fifo fs/test:1 && wait &&
+	test -p fifo && tar -tf fifo.out | grep -x index.json &&
+	oci-export -C cache --format oci -o /dev/null fs/test:1 &&
+	test -c /dev/null &&
+	mkdir dir && test_expect_code 1 oci-export -C cache -o dir fs/test:1 &&
+	test -d dir
+'
+
 test_expect_success 'a layer entry that climbs out of the root fails the export' '
 	import_fsimage evil fs/evil:1 --evil &&
 	test_expect_code 1 oci-export -C cache --format filesystem -o e.tar fs/evil:1 2>err &&

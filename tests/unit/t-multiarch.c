@@ -59,7 +59,7 @@ main(void)
 	json_t *ex = json_array(), *adds = json_array(), *out, *remote;
 	struct buf b = BUF_INIT;
 	char s[256], key[160];
-	int unchanged;
+	int i, unchanged;
 
 	json_array_append_new(ex, man(1, "linux", "amd64", NULL));
 	json_array_append_new(ex, att(2, 1));
@@ -141,6 +141,24 @@ main(void)
 	    "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\","
 	    "\"variant\":\"v7\"}}]}",
 	    "key order, sorted annotations, empty members left out");
+
+	/* linear: 40,000 entries merged into 40,000 at once */
+	json_array_clear(ex);
+	json_array_clear(adds);
+	for (i = 0; i < 40000; i++) {
+		out = man(i, "linux", "amd64", NULL);
+		snprintf(key, sizeof(key), "1.%d", i);
+		json_object_set_new(json_object_get(out, "platform"),
+		    "os.version", json_string(key));
+		json_array_append(ex, out);
+		json_array_append_new(adds, i % 2 ? att(100000 + i, i - 1) :
+		    json_deep_copy(out));
+		json_decref(out);
+	}
+	out = multiarch_merge(ex, adds);
+	ok(json_array_size(out) == 60000, "40,000 kept, 20,000 attestations "
+	    "added (got %zu)", json_array_size(out));
+	json_decref(out);
 
 	buf_release(&b);
 	json_decref(adds);
