@@ -617,17 +617,34 @@ flush(struct job *j)
 	return rc;
 }
 
+/*
+ * The job's writer: a named partial in the cache's temporary area
+ * (blob_writer_partial()), so that an interrupted run leaves what arrived
+ * for the next one. With resume, a partial left by an earlier run is
+ * continued (w.size bytes in hand: job_submit() asks for the rest); else
+ * it starts from 0.
+ */
 static int
-writer_reopen(struct job *j)
+writer_open(struct job *j, int resume)
 {
 	buf_reset(&j->pend);
 	if (j->open)
 		blob_writer_abort(&j->w);
 	j->open = 0;
-	if (blob_writer_open(j->f->l, &j->w, j->digest, j->size) == -1)
+	if (blob_writer_partial(j->f->l, &j->w, j->digest, j->size,
+	    resume) == -1)
 		return -1;
 	j->open = 1;
+	if (j->w.size > 0)
+		http_log(j->f->r->h, 1, "blob '%s': resuming at byte %lld",
+		    j->digest, (long long)j->w.size);
 	return 0;
+}
+
+static int
+writer_reopen(struct job *j)
+{
+	return writer_open(j, 0);
 }
 
 static int
@@ -737,7 +754,7 @@ start_more(struct reg_fetch *f)
 
 		if (j->preloaded || j->state != 0)	/* start_preloaded()'s */
 			continue;
-		if (writer_reopen(j) == -1) {
+		if (writer_open(j, 1) == -1) {
 			job_fail(j, errno, err_msg());
 			j->state = 2;
 			f->done++;
@@ -755,7 +772,9 @@ job_end(struct job *j)
 	struct reg_fetch *f = j->f;
 
 	if (j->open && j->failed) {
-		blob_writer_abort(&j->w);
+		/* what arrived is kept for the next run, which verifies it */
+		flush(j);
+		blob_writer_suspend(&j->w);
 		j->open = 0;
 	}
 	transfer_release(j);
@@ -874,7 +893,11 @@ job_finish(struct job *j)
 			job_submit(j);
 			return;
 		}
+		/* wrong bytes are not kept for another run */
 		job_fail(j, EIO, err_msg());
+		if (j->open)
+			blob_writer_abort(&j->w);
+		j->open = 0;
 		job_end(j);
 		return;
 	}
@@ -1116,8 +1139,10 @@ registry_fetch_free(struct reg_fetch *f)
 	for (i = 0; i < f->n; i++) {
 		struct job *j = f->jobs[i];
 
-		if (j->open)
-			blob_writer_abort(&j->w);
+		if (j->open) {
+			flush(j);
+			blob_writer_suspend(&j->w);
+		}
 		buf_release(&j->pend);
 		buf_release(&j->have);
 		j->q.auth = NULL;
