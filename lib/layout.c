@@ -583,9 +583,18 @@ out:
 void
 blob_writer_abort(struct blob_writer *w)
 {
-	/* while the lock is held: the name is still this file's */
+	/*
+	 * While the lock is held, and only when the name is still this
+	 * file's (oci-fsck --gc may have removed a stale one, and another
+	 * writer made a new one since).
+	 */
 	if (w->partial) {
-		unlinkat(w->l->dirfd, w->partial, 0);
+		struct stat a, b;
+
+		if (fstat(w->fd, &a) == 0 && fstatat(w->l->dirfd, w->partial,
+		    &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			unlinkat(w->l->dirfd, w->partial, 0);
 		free(w->partial);
 		w->partial = NULL;
 	}
