@@ -16,6 +16,7 @@
 #include "import.h"
 #include "jsonio.h"
 #include "manifest.h"
+#include "progress.h"
 #include "ref.h"
 #include "tarx.h"
 
@@ -272,9 +273,11 @@ stage(struct import *im, struct tarx *t, const char *path, const char *expect,
 
 	if (blob_writer_open(im->l, &w, expect, size) == -1)
 		return -1;
-	while ((n = tarx_read(t, &p)) > 0)
+	while ((n = tarx_read(t, &p)) > 0) {
+		progress_done(n);
 		if (blob_writer_write(&w, p, n) == -1)
 			goto fail;
+	}
 	if (n < 0) {
 		blob_writer_abort(&w);
 		return -1;
@@ -968,6 +971,7 @@ import_tar(struct layout *l, int fd, const char *what, const char *ref,
 	*res = (struct import_result)IMPORT_RESULT_INIT;
 	if (tarx_open_fd(&t, fd, what) == -1)
 		return -1;
+	progress_begin(what, -1);
 	while ((r = tarx_next(&t, &e)) == 1)
 		if (read_entry(&im, &t, &e) == -1)
 			goto out;
@@ -983,6 +987,7 @@ import_tar(struct layout *l, int fd, const char *what, const char *ref,
 	if (r == 0)
 		rc = publish(&im);
 out:
+	progress_end();
 	tarx_close(&t);
 	for (i = 0; i < im.njobs; i++) {
 		blob_writer_abort(&im.jobs[i].w);

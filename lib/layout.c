@@ -1,5 +1,6 @@
 /* lib/layout.c - the cache: blobs in and out, names in index.json, locking */
 #define _GNU_SOURCE		/* O_TMPFILE, linkat(AT_EMPTY_PATH) */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "err.h"
 #include "fsutil.h"
@@ -26,6 +28,8 @@
 #define INDEX_MAX	(64u << 20)
 /* below this, queueing a block for the hash thread costs more than it saves */
 #define PARALLEL_HASH_MIN	(64 * 1024)
+/* a partial download reaches the disk every PARTIAL_SYNC bytes */
+#define PARTIAL_SYNC	(8 << 20)
 
 char *
 layout_default_path(const char *opt)
@@ -422,6 +426,13 @@ blob_writer_write(struct blob_writer *w, const void *p, size_t n)
 		sync_file_range(w->fd, w->size, n, SYNC_FILE_RANGE_WRITE);
 #endif
 	w->size += n;
+	/* what a crash leaves of a partial is what the next run resumes */
+	if (w->partial && w->size - w->synced >= PARTIAL_SYNC) {
+		if (fdatasync(w->fd) == -1)
+			return err_sys(errno, "cannot sync a partial blob in "
+			    "'%s'", w->l->path);
+		w->synced = w->size;
+	}
 	return 0;
 }
 
@@ -572,6 +583,21 @@ out:
 void
 blob_writer_abort(struct blob_writer *w)
 {
+	/*
+	 * While the lock is held, and only when the name is still this
+	 * file's (oci-fsck --gc may have removed a stale one, and another
+	 * writer made a new one since).
+	 */
+	if (w->partial) {
+		struct stat a, b;
+
+		if (fstat(w->fd, &a) == 0 && fstatat(w->l->dirfd, w->partial,
+		    &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			unlinkat(w->l->dirfd, w->partial, 0);
+		free(w->partial);
+		w->partial = NULL;
+	}
 	if (w->fd != -1)
 		close(w->fd);
 	if (w->tmpname) {
@@ -582,6 +608,122 @@ blob_writer_abort(struct blob_writer *w)
 		digest_release(&w->d);
 	w->fd = -1;
 	w->tmpname = NULL;
+}
+
+void
+blob_writer_suspend(struct blob_writer *w)
+{
+	if (w->partial && w->size > 0) {
+		/* the next run reads these bytes again: on disk first */
+		fdatasync(w->fd);
+		free(w->partial);
+		w->partial = NULL;
+	}
+	blob_writer_abort(w);
+}
+
+/*
+ * The bytes a partial holds, hashed again from disk: the prefix the
+ * transfer continues. -1 when they cannot be read (then start empty).
+ */
+static int
+partial_rehash(struct blob_writer *w, int64_t n)
+{
+	size_t bs = 1u << 20;
+	unsigned char *buf = xmalloc(bs);
+	int64_t off = 0;
+	ssize_t k;
+
+	while (off < n) {
+		k = pread(w->fd, buf, n - off < (int64_t)bs ? (size_t)(n - off) :
+		    bs, off);
+		if (k <= 0)
+			break;
+		if (off < (int64_t)sizeof(w->head))
+			memcpy(w->head + off, buf, (size_t)k < sizeof(w->head) -
+			    off ? (size_t)k : sizeof(w->head) - off);
+		digest_update(&w->d, buf, k);
+		off += k;
+	}
+	free(buf);
+	if (off != n || lseek(w->fd, n, SEEK_SET) == -1)
+		return -1;
+	w->size = w->synced = n;
+	return 0;
+}
+
+/* open CACHE_TMP/partial-<alg>-<hex>, locked: -1 when it cannot be had */
+static int
+partial_open(struct layout *l, const char *name, struct stat *st)
+{
+	struct stat now;
+	int dfd, fd = -1;
+
+	if (mkdirat(l->dirfd, CACHE_TMP, 0755) == -1 && errno != EEXIST)
+		return -1;
+	dfd = openat(l->dirfd, CACHE_TMP, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1)
+		return -1;
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644);
+	/*
+	 * Another writer holds it, or it is no regular file, or it was
+	 * published and removed between our open and our lock.
+	 */
+	if (fd != -1 && (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+	    flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+	    fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    now.st_ino != st->st_ino || now.st_dev != st->st_dev)) {
+		close(fd);
+		fd = -1;
+	}
+	close(dfd);
+	return fd;
+}
+
+int
+blob_writer_partial(struct layout *l, struct blob_writer *w,
+    const char *expect_digest, int64_t expect_size, int resume)
+{
+	enum digest_algo algo;
+	const char *hex;
+	char name[DIGEST_MAX + 32];
+	struct stat st;
+	int fd;
+
+	if (digest_parse(expect_digest, &algo, &hex) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "partial-%s-%s", algo == DIGEST_SHA512 ?
+	    "sha512" : "sha256", hex);
+	if ((fd = partial_open(l, name, &st)) == -1)
+		return blob_writer_open(l, w, expect_digest, expect_size);
+	*w = (struct blob_writer)BLOB_WRITER_INIT;
+	w->l = l;
+	w->fd = fd;
+	w->expect_size = expect_size;
+	snprintf(w->expect, sizeof(w->expect), "%s", expect_digest);
+	w->partial = xasprintf("%s/%s", CACHE_TMP, name);
+	if (digest_init(&w->d, algo) == -1) {
+		blob_writer_abort(w);
+		return -1;
+	}
+	if (resume && st.st_size > 0 && st.st_size < expect_size &&
+	    partial_rehash(w, st.st_size) == 0)
+		return 0;
+	/* from 0: what the file held is of no use */
+	digest_release(&w->d);
+	memset(w->head, 0, sizeof(w->head));
+	w->size = w->synced = 0;
+	if (digest_init(&w->d, algo) == -1 || ftruncate(fd, 0) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1) {
+		int e = errno;
+
+		blob_writer_abort(w);
+		return err_sys(e, "cannot start a partial blob in '%s'",
+		    l->path);
+	}
+	return 0;
 }
 
 int

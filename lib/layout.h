@@ -75,8 +75,11 @@ struct blob_writer {
 	int64_t		 size;			/* bytes written so far */
 	unsigned char	 head[4];		/* first bytes: compression magic */
 	char		 digest[DIGEST_MAX];	/* set by blob_writer_finish() */
+	char		*partial;	/* a named partial download, or NULL */
+	int64_t		 synced;	/* partial: bytes known on disk */
 };
-#define BLOB_WRITER_INIT { NULL, -1, NULL, DIGEST_INIT, "", -1, 0, {0}, "" }
+#define BLOB_WRITER_INIT { NULL, -1, NULL, DIGEST_INIT, "", -1, 0, {0}, "", \
+	NULL, 0 }
 
 /* expect_digest may be NULL (then sha256 is computed); expect_size -1 */
 int	 blob_writer_open(struct layout *l, struct blob_writer *w,
@@ -86,6 +89,18 @@ int	 blob_writer_finish(struct blob_writer *w);
 /* link the finished blob into blobs/; an existing blob is kept; closes w */
 int	 blob_writer_publish(struct blob_writer *w);
 void	 blob_writer_abort(struct blob_writer *w);
+/*
+ * A download that can resume in a later run: the writer's file is
+ * CACHE_TMP/partial-<alg>-<hex> (ocikit(7)), locked with flock(2) while
+ * open. With resume, bytes already there (fewer than expect_size) are
+ * hashed again from disk and w->size says how many; else it starts empty.
+ * When another writer holds that file, an unnamed one is opened instead.
+ * blob_writer_abort() removes the partial; blob_writer_suspend() keeps
+ * what was written (when anything was) for the next run.
+ */
+int	 blob_writer_partial(struct layout *l, struct blob_writer *w,
+	    const char *expect_digest, int64_t expect_size, int resume);
+void	 blob_writer_suspend(struct blob_writer *w);
 /* fsync blobs/<alg>/ so published names survive a crash */
 int	 layout_sync_blobs(struct layout *l);
 /* write, finish, publish and sync a blob held in memory; out may be NULL */

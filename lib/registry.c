@@ -18,6 +18,7 @@
 #include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
+#include "progress.h"
 #include "registry.h"
 #include "xalloc.h"
 
@@ -581,6 +582,7 @@ struct reg_fetch {
 	int		 quit;
 	struct job	*todo, *synced;
 	size_t		 syncing;
+	int		 progress;	/* a progress line was begun */
 };
 
 static int
@@ -617,17 +619,39 @@ flush(struct job *j)
 	return rc;
 }
 
+/*
+ * The job's writer: a named partial in the cache's temporary area
+ * (blob_writer_partial()), so that an interrupted run leaves what arrived
+ * for the next one. With resume, a partial left by an earlier run is
+ * continued (w.size bytes in hand: job_submit() asks for the rest); else
+ * it starts from 0.
+ */
 static int
-writer_reopen(struct job *j)
+writer_open(struct job *j, int resume)
 {
+	/* a restart from 0: what was counted as done is to do again */
+	if (j->open && !j->preloaded)
+		progress_done(-(j->w.size + (int64_t)j->pend.len));
 	buf_reset(&j->pend);
 	if (j->open)
 		blob_writer_abort(&j->w);
 	j->open = 0;
-	if (blob_writer_open(j->f->l, &j->w, j->digest, j->size) == -1)
+	if (blob_writer_partial(j->f->l, &j->w, j->digest, j->size,
+	    resume) == -1)
 		return -1;
 	j->open = 1;
+	if (j->w.size > 0) {
+		http_log(j->f->r->h, 1, "blob '%s': resuming at byte %lld",
+		    j->digest, (long long)j->w.size);
+		progress_done(j->w.size);
+	}
 	return 0;
+}
+
+static int
+writer_reopen(struct job *j)
+{
+	return writer_open(j, 0);
 }
 
 static int
@@ -668,6 +692,7 @@ sink_write(void *arg, struct http_req *q, const void *p, size_t n)
 	if ((int64_t)(j->pend.len + n) > j->size - j->w.size)
 		return http_req_fail(q, EFBIG, "blob '%s' is larger than %lld "
 		    "bytes", j->digest, (long long)j->size);
+	progress_done((int64_t)n);
 	if (j->pend.len == 0 && n >= FLUSH_AT) {
 		/* a block already: written from curl's buffer, not copied */
 		if (blob_writer_write(&j->w, p, n) == -1)
@@ -737,7 +762,7 @@ start_more(struct reg_fetch *f)
 
 		if (j->preloaded || j->state != 0)	/* start_preloaded()'s */
 			continue;
-		if (writer_reopen(j) == -1) {
+		if (writer_open(j, 1) == -1) {
 			job_fail(j, errno, err_msg());
 			j->state = 2;
 			f->done++;
@@ -755,7 +780,9 @@ job_end(struct job *j)
 	struct reg_fetch *f = j->f;
 
 	if (j->open && j->failed) {
-		blob_writer_abort(&j->w);
+		/* what arrived is kept for the next run, which verifies it */
+		flush(j);
+		blob_writer_suspend(&j->w);
 		j->open = 0;
 	}
 	transfer_release(j);
@@ -874,7 +901,11 @@ job_finish(struct job *j)
 			job_submit(j);
 			return;
 		}
+		/* wrong bytes are not kept for another run */
 		job_fail(j, EIO, err_msg());
+		if (j->open)
+			blob_writer_abort(&j->w);
+		j->open = 0;
 		job_end(j);
 		return;
 	}
@@ -1039,6 +1070,25 @@ syncer_stop(struct reg_fetch *f)
 	f->quit = 0;
 }
 
+/* the progress line (a terminal's): the bytes of the blobs to download */
+static void
+progress_start(struct reg_fetch *f)
+{
+	int64_t total = 0;
+	size_t i;
+	char *what;
+
+	for (i = f->next; i < f->n; i++)
+		if (!f->jobs[i]->preloaded)
+			total += f->jobs[i]->size;
+	if (total == 0)
+		return;
+	what = xasprintf("%s/%s", f->r->domain, f->jobs[f->next]->repo);
+	progress_begin(what, total);
+	free(what);
+	f->progress = 1;
+}
+
 int
 registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 {
@@ -1056,6 +1106,7 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 	if (f->thread == 0)
 		f->thread = pthread_create(&f->tid, NULL, syncer_main, f) == 0 ?
 		    1 : -1;
+	progress_start(f);
 	start_preloaded(f);
 	start_more(f);
 	for (;;) {
@@ -1075,6 +1126,8 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 		pthread_mutex_unlock(&f->mu);
 	}
 	syncer_stop(f);
+	if (f->progress)
+		progress_end();
 	/* what was published is synced, whatever else failed */
 	for (i = 0; i < f->n; i++)
 		if (f->jobs[i]->state == 2 && !f->jobs[i]->failed)
@@ -1116,8 +1169,10 @@ registry_fetch_free(struct reg_fetch *f)
 	for (i = 0; i < f->n; i++) {
 		struct job *j = f->jobs[i];
 
-		if (j->open)
-			blob_writer_abort(&j->w);
+		if (j->open) {
+			flush(j);
+			blob_writer_suspend(&j->w);
+		}
 		buf_release(&j->pend);
 		buf_release(&j->have);
 		j->q.auth = NULL;

@@ -8,6 +8,7 @@
 #include "digest.h"
 #include "err.h"
 #include "http.h"
+#include "progress.h"
 #include "upload.h"
 
 #define MAX_RESTARTS	3
@@ -23,6 +24,7 @@ struct blob_up {
 	char		*location;	/* the upload session's URL */
 	int		 fd;		/* the blob in the cache */
 	int		 reauth, restarts, mounted, present;
+	int		 counted;	/* its size is in the progress total */
 	long		 backoff_ms;	/* before the next request, after a restart */
 	int		 failed, err;
 	char		 errmsg[600];
@@ -165,6 +167,11 @@ submit(struct blob_up *u)
 		url = u->step == S_PUT ? close_url(u) : xstrdup(u->location);
 		u->q.send_fd = u->fd;
 		u->q.send_len = u->size;
+		/* the progress line counts what goes up, as it is stored */
+		if (!u->counted) {
+			u->counted = 1;
+			progress_total(u->size);
+		}
 		u->q.content_type = "application/octet-stream";
 		/* a broken body goes to a new session, not the same one again */
 		u->q.no_retry = 1;
@@ -319,6 +326,7 @@ on_put(struct blob_up *u, struct http_req *q)
 		return 1;
 	}
 	u->p->bytes += u->size;
+	progress_done(u->size);
 	http_log(u->p->r->h, 1, "uploaded blob '%s' (%lld bytes)", u->digest,
 	    (long long)u->size);
 	finish(u);
@@ -396,8 +404,15 @@ upload_run(struct uploads *p, struct upload_stats *st)
 			free(s);
 		}
 	}
+	if (p->next < p->n) {
+		s = xasprintf("%s/%s", p->r->domain, p->u[p->next]->repo);
+		progress_begin(s, 0);
+		free(s);
+	}
 	start_more(p);
-	if (http_run(p->r->h) == -1)
+	rc = http_run(p->r->h);
+	progress_end();
+	if (rc == -1)
 		return -1;
 	for (i = 0; i < p->n; i++) {
 		struct blob_up *u = p->u[i];

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -10,6 +11,7 @@
 #include "die.h"
 #include "err.h"
 #include "platform.h"
+#include "progress.h"
 #include "pull.h"
 #include "record.h"
 #include "ref.h"
@@ -132,6 +134,7 @@ main(int argc, char *argv[])
 		if (strcmp(argv[i], "-") == 0)
 			usage(EXIT_USAGE);
 
+	progress_enable(isatty(STDERR_FILENO) && verbosity >= 0);
 	ho = cli_http_opts(&cli, "oci-fetch");
 	regpool_init(&pool, &ho);
 	o.pool = &pool;

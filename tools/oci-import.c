@@ -14,6 +14,7 @@
 #include "import.h"
 #include "jsonio.h"
 #include "layout.h"
+#include "progress.h"
 #include "record.h"
 #include "ref.h"
 
@@ -109,6 +110,7 @@ main(int argc, char *argv[])
 	if (refarg && !(ref = ref_canonical(refarg, 1)))
 		die(EXIT_USAGE, "cannot use --ref '%s': not a valid image "
 		    "reference", refarg);
+	progress_enable(isatty(STDERR_FILENO) && verbosity >= 0);
 	for (i = 0; i < argc; i++)
 		if (strcmp(argv[i], "-") == 0 && isatty(STDIN_FILENO))
 			die(EXIT_USAGE, "cannot read '-': refusing to read a tar "

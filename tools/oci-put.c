@@ -2,11 +2,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "die.h"
 #include "err.h"
 #include "layout.h"
+#include "progress.h"
 #include "push.h"
 #include "record.h"
 #include "ref.h"
@@ -82,6 +84,7 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		usage(EXIT_USAGE);
 	names = canonical(argc, argv);
+	progress_enable(isatty(STDERR_FILENO) && verbosity >= 0);
 	ho = cli_http_opts(&cli, "oci-put");
 	regpool_init(&pool, &ho);
 	dir = layout_default_path(cli.cache);

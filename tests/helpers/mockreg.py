@@ -22,6 +22,8 @@ plays the parts docker-registry cannot (doc/registry-client.md §9):
                            requests answer CODE
   retry-after=S            with status: Retry-After: S
   cut-after=BYTES[:N]      blob GETs send BYTES bytes then reset (first N)
+  stall-after=BYTES[:N]    blob GETs send BYTES bytes then send nothing
+                           more until the client goes (first N)
   fault-min=BYTES          blob faults only hit blobs this big (default 1024)
   range=honour|ignore      Range on blob GETs (default honour)
   blob=truncated|corrupt[:N]  blob GETs short by one byte / a flipped byte
@@ -54,7 +56,8 @@ plays the parts docker-registry cannot (doc/registry-client.md §9):
 
 Every request is logged to --log as one JSON line: listener ("reg" or
 "cdn"), method, path, range, accept, auth (true when an Authorization
-header was present) and status. The mock is loopback only, exits when its
+header was present), status and sent (the body bytes a blob GET
+wrote). The mock is loopback only, exits when its
 parent process exits, and after --max-time seconds (default 600).
 """
 import base64
@@ -154,6 +157,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_one(self):
         self.status = 0
+        self.sent = 0
         u = urllib.parse.urlsplit(self.path)
         try:
             if self.listener == "cdn":
@@ -167,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
                  "accept": self.headers.get("Accept"),
                  "auth": "Authorization" in self.headers,
                  "injected": "X-Injected" in self.headers,
-                 "status": self.status})
+                 "status": self.status, "sent": self.sent})
 
     do_GET = do_HEAD = handle_one
 
@@ -429,6 +433,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = quirk_fires("blob") if big else None
         cut = quirk_fires("cut-after") \
             if self.command == "GET" and big else None
+        stall = quirk_fires("stall-after") \
+            if self.command == "GET" and big else None
         length = size - start
         if fault == "truncated":
             length -= 1
@@ -455,6 +461,7 @@ class Handler(BaseHTTPRequestHandler):
                     b = b[:int(cut) - sent]
                     self.wfile.write(b)
                     self.wfile.flush()
+                    self.sent = sent + len(b)
                     # reset the connection: SO_LINGER 0, then close
                     self.connection.setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER,
@@ -462,8 +469,22 @@ class Handler(BaseHTTPRequestHandler):
                     self.close_connection = True
                     self.connection.close()
                     return
+                if stall is not None and sent + len(b) >= int(stall):
+                    b = b[:int(stall) - sent]
+                    self.wfile.write(b)
+                    self.wfile.flush()
+                    self.sent = sent + len(b)
+                    self.close_connection = True
+                    try:
+                        # nothing more: wait for the client to go away
+                        while self.connection.recv(4096):
+                            pass
+                    except OSError:
+                        pass
+                    return
                 self.wfile.write(b)
                 sent += len(b)
+                self.sent = sent
                 if quirk("slow"):
                     self.wfile.flush()
                     time.sleep(len(b) / float(quirk("slow")))
