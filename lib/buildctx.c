@@ -18,6 +18,7 @@
 #include "err.h"
 #include "gittree.h"
 #include "layout.h"
+#include "path.h"
 #include "pkg.h"
 #include "pull.h"
 #include "ref.h"
@@ -280,9 +281,9 @@ plan_dir(struct buildctx_plan *p, const char *dir)
 	char cwd[PATH_MAX];
 
 	if (*dir == '/')
-		p->pkgdir = buildyml_clean_path(dir);
+		p->pkgdir = path_clean(dir);
 	else if (getcwd(cwd, sizeof(cwd)) != NULL)
-		p->pkgdir = buildyml_join_path(cwd, dir);
+		p->pkgdir = path_join(cwd, dir);
 	else
 		return err_sys(errno, "cannot find the current directory");
 	if (stat(p->pkgdir, &st) == -1)
@@ -304,7 +305,7 @@ plan_dockerfile(struct buildctx_plan *p)
 	if (strstr(p->y.dockerfile, "..") != NULL)
 		return err_set(EINVAL, "dockerfile '%s': cannot expand beyond "
 		    "root of context", p->y.dockerfile);
-	df = buildyml_join_path(p->pkgdir, p->y.dockerfile);
+	df = path_join(p->pkgdir, p->y.dockerfile);
 	if (lstat(df, &st) == -1)
 		rc = err_set(EINVAL, "dockerfile '%s' does not exist or "
 		    "cannot be read", p->y.dockerfile);
@@ -383,7 +384,7 @@ plan_target(struct buildctx_plan *p)
 	if (*t == '\0')
 		return err_set(EINVAL, "depends.docker-images without target "
 		    "or target-dir");
-	j = buildyml_join_path(p->pkgdir, t);
+	j = path_join(p->pkgdir, t);
 	if (strncmp(j, p->pkgdir, n) != 0 || j[n] != '/') {
 		free(j);
 		return err_set(EINVAL, "depends target '%s' escapes the "

@@ -16,6 +16,7 @@
 #include "buildyml.h"
 #include "err.h"
 #include "fsutil.h"
+#include "path.h"
 #include "platform.h"
 #include "strv.h"
 #include "xalloc.h"
@@ -33,69 +34,6 @@
 #define DEPTH_MAX	32
 /* above this many keys a mapping's duplicates are found by sorting */
 #define KEYS_LINEAR	32
-
-/* ---- paths ---------------------------------------------------------- */
-
-char *
-buildyml_clean_path(const char *p)
-{
-	size_t n = strlen(p), r = 0, w = 0, dotdot = 0;
-	int rooted = p[0] == '/';
-	char *out;
-
-	if (n == 0)
-		return xstrdup(".");
-	out = xmalloc(n + 2);
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/')
-			r++;
-		else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/'))
-			r++;
-		else if (p[r] == '.' && p[r + 1] == '.' &&
-		    (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && p[r] != '/'; r++)
-				out[w++] = p[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
-	return out;
-}
-
-char *
-buildyml_join_path(const char *a, const char *b)
-{
-	char *j, *c;
-
-	if (*a == '\0')
-		return buildyml_clean_path(b);
-	if (*b == '\0')
-		return buildyml_clean_path(a);
-	j = xasprintf("%s/%s", a, b);
-	c = buildyml_clean_path(j);
-	free(j);
-	return c;
-}
 
 /* ---- YAML helpers --------------------------------------------------- */
 
@@ -1247,7 +1185,7 @@ check_dep_path(const struct buildyml *b, const char *pkgdir,
 	if (*v == '/')
 		return err_set(EINVAL, "%s: depends.image.%s must be relative "
 		    "to package directory", b->file, field);
-	j = buildyml_join_path(pkgdir, v);
+	j = path_join(pkgdir, v);
 	if (!strcmp(j, pkgdir))
 		rc = err_set(EINVAL, "%s: depends.image.%s must not be "
 		    "exactly the package directory", b->file, field);
@@ -1395,7 +1333,7 @@ validate_depends(struct buildyml *b, const char *pkgdir)
 	}
 	if (!*b->dep_from_file)
 		return 0;
-	path = buildyml_join_path(pkgdir, b->dep_from_file);
+	path = path_join(pkgdir, b->dep_from_file);
 	if (read_inside(pkgdir, path, &f) == -1)
 		goto out;
 	if (f.len && memchr(f.data, '\0', f.len)) {
@@ -1429,7 +1367,7 @@ buildyml_load(struct buildyml *b, const char *pkgdir, const char *name)
 	char *file;
 	int rc = -1;
 
-	file = buildyml_join_path(pkgdir, name ? name : "build.yml");
+	file = path_join(pkgdir, name ? name : "build.yml");
 	if (read_inside(pkgdir, file, &text) == -1) {
 		memset(b, 0, sizeof(*b));
 		free(file);

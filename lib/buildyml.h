@@ -48,12 +48,4 @@ int	buildyml_parse(struct buildyml *b, const char *file, const char *text,
 	    size_t len);
 void	buildyml_release(struct buildyml *b);
 
-/*
- * Lexical path cleaning with Go's filepath.Clean rules ("" -> ".",
- * "a//b/../c/" -> "a/c", "/.." -> "/"). Caller frees.
- */
-char	*buildyml_clean_path(const char *p);
-/* clean(join(a, b)); b absolute is still joined (Go's filepath.Join) */
-char	*buildyml_join_path(const char *a, const char *b);
-
 #endif

@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "path.h"
 #include "pkg.h"
 #include "ref.h"
 #include "xalloc.h"
@@ -26,10 +27,10 @@ abs_clean(const char *p)
 	char cwd[PATH_MAX], *r;
 
 	if (*p == '/')
-		return buildyml_clean_path(p);
+		return path_clean(p);
 	if (!getcwd(cwd, sizeof(cwd)))
 		return NULL;
-	r = buildyml_join_path(cwd, p);
+	r = path_join(cwd, p);
 	return r;
 }
 
@@ -86,9 +87,9 @@ pkg_parse_source(const char *pkgdir, const char *entry, char **src,
 	if (!colon || strchr(colon + 1, ':'))
 		return err_set(EINVAL, "bad source format in %s", entry);
 	s = xstrndup(entry, colon - entry);
-	*src = *s == '/' ? buildyml_clean_path(s) :
-	    buildyml_join_path(pkgdir, s);
-	*dst = buildyml_clean_path(colon + 1);
+	*src = *s == '/' ? path_clean(s) :
+	    path_join(pkgdir, s);
+	*dst = path_clean(colon + 1);
 	free(s);
 	return 0;
 }
@@ -350,8 +351,8 @@ lkt_pkgs(struct gitcache *gc, json_t *args, const char *key,
 	if (!strchr(key, '%'))
 		return err_set(EINVAL, "invalid build arg key \"%s\", must "
 		    "contain a '%%'", key);
-	pat = *pattern == '/' ? buildyml_clean_path(pattern) :
-	    buildyml_join_path(anchor, pattern);
+	pat = *pattern == '/' ? path_clean(pattern) :
+	    path_join(anchor, pattern);
 	memset(&gl, 0, sizeof(gl));
 	r = glob(pat, GLOB_NOSORT, NULL, &gl);
 	if (r != 0 && r != GLOB_NOMATCH) {
@@ -409,8 +410,8 @@ expand_arg(struct gitcache *gc, json_t *args, const char *key, const char *v,
 		return 0;
 	}
 	if (!strncmp(v, "@lkt:pkg:", 9)) {
-		dir = v[9] == '/' ? buildyml_clean_path(v + 9) :
-		    buildyml_join_path(anchor, v + 9);
+		dir = v[9] == '/' ? path_clean(v + 9) :
+		    path_join(anchor, v + 9);
 		rc = nested_tag(gc, dir, &tag);
 		free(dir);
 		if (rc == -1)
@@ -461,7 +462,7 @@ arg_file(struct gitcache *gc, json_t *args, const char *file)
 		err_as(ERR_FAILURE);
 		return -1;
 	}
-	anchor = buildyml_clean_path(file);
+	anchor = path_clean(file);
 	if ((slash = strrchr(anchor, '/')))
 		*(slash == anchor ? slash + 1 : slash) = '\0';
 	else

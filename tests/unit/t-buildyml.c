@@ -10,13 +10,14 @@
 
 #include "buildyml.h"
 #include "err.h"
+#include "path.h"
 #include "tap.h"
 #include "xalloc.h"
 
 static void
 clean(const char *in, const char *want)
 {
-	char *got = buildyml_clean_path(in);
+	char *got = path_clean(in);
 
 	is(got, want, "clean '%s'", in);
 	free(got);
@@ -255,7 +256,7 @@ main(void)
 	clean("a/..", ".");
 	clean("/foo/", "/foo");
 	{
-		char *j = buildyml_join_path("/p", "/abs/alt.yml");
+		char *j = path_join("/p", "/abs/alt.yml");
 
 		is(j, "/p/abs/alt.yml", "join keeps an absolute second part");
 		free(j);
