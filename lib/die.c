@@ -108,8 +108,23 @@ warnmsg_err(const char *fmt, ...)
 	va_list ap;
 	const char *m = err_msg();
 
+	/* -q: the expected "not found" of an exit 3 is the status alone */
+	if (err_kind() == ERR_NOTFOUND && verbosity < 0)
+		return;
 	va_start(ap, fmt);
 	vmsg(fmt, ap, m);
+	va_end(ap);
+}
+
+void
+notfound_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap, NULL);
 	va_end(ap);
 }
 

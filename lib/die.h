@@ -18,7 +18,10 @@ void	die(int status, const char *fmt, ...)
 void	die_err(int status, const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 2, 3)));
 void	warnmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* warnmsg() with the library's message; silent under -q for "not found" */
 void	warnmsg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the expected "not found" behind an exit 3: a message -q hides */
+void	notfound_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* only with -v */
 void	note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*

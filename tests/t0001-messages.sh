@@ -135,4 +135,24 @@ test_expect_success 'oci-index-merge: usage 2, not in the cache 3, bad records 1
 	loose oci-index-merge err
 '
 
+test_expect_success 'cache tools: not found is 3, one line, the subject once' '
+	for t in "oci-ls" "oci-rm" "oci-export -o x.tar" "oci-put" \
+	    "oci-index-merge --ref idx/x:1"; do
+		tool=${t%% *}
+		test_expect_code 3 $t -C c nosuch/img:1 >out 2>err || return 1
+		shape $tool err && once err nosuch/img:1 || return 1
+		test_expect_code 3 $t -q -C c nosuch/img:1 >out 2>err &&
+		test ! -s err || { echo "$tool -q is not quiet"; return 1; }
+	done &&
+	test ! -e x.tar
+'
+
+test_expect_success 'cache tools: usage errors are 2 with the usage' '
+	for t in oci-ls oci-rm oci-export oci-fsck; do
+		test_expect_code 2 $t --bogus 2>err && usage $t err || return 1
+	done &&
+	test_expect_code 2 oci-rm -C c 2>err && usage oci-rm err &&
+	test_expect_code 2 oci-export -C c 2>err && usage oci-export err
+'
+
 test_done

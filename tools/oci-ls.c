@@ -93,8 +93,12 @@ main(int argc, char *argv[])
 		die_err(EXIT_FAILURE, "cannot list '%s'", dir);
 	for (i = 0; i < n; i++) {
 		if (!it[i].desc) {
-			warnmsg("cannot list '%s': %s", it[i].arg, it[i].name ?
-			    "not in the cache" : "not a valid image reference");
+			if (it[i].name)
+				notfound_msg("cannot list '%s': not in the cache",
+				    it[i].arg);
+			else
+				warnmsg("cannot list '%s': not a valid image "
+				    "reference", it[i].arg);
 			rc = exit_worst(rc, it[i].name ? EXIT_NOTFOUND :
 			    EXIT_FAILURE);
 		} else if (!lng && record_write(stdout, it[i].name,

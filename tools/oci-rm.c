@@ -92,11 +92,15 @@ report(const struct rm_result *res, const char *dir)
 		} else if (it->status == RM_CHANGED)
 			warnmsg("image %s changed in the cache meanwhile, leaving "
 			    "in cache", it->name);
-		else
-			rc = exit_worst(rc, it->status == RM_NOTFOUND ?
-			    EXIT_NOTFOUND : EXIT_FAILURE), warnmsg("cannot remove "
-			    "'%s': %s", it->arg, it->status == RM_NOTFOUND ?
-			    "not in the cache" : "not a valid image reference");
+		else if (it->status == RM_NOTFOUND) {
+			rc = exit_worst(rc, EXIT_NOTFOUND);
+			notfound_msg("cannot remove '%s': not in the cache",
+			    it->arg);
+		} else {
+			rc = exit_worst(rc, EXIT_FAILURE);
+			warnmsg("cannot remove '%s': not a valid image "
+			    "reference", it->arg);
+		}
 	}
 	if (res->kept_all)
 		warnmsg("blobs kept in '%s': a manifest there cannot be read "
@@ -147,8 +151,9 @@ main(int argc, char *argv[])
 		expect = xcalloc(n + 1, sizeof(*expect));
 		for (i = 0; i < n; i++)
 			if (!it[i].desc)
-				rc = exit_worst(rc, EXIT_NOTFOUND), warnmsg("cannot "
-				    "remove '%s': not in the cache", it[i].arg);
+				rc = exit_worst(rc, EXIT_NOTFOUND),
+				notfound_msg("cannot remove '%s': not in the "
+				    "cache", it[i].arg);
 		rc = exit_worst(rc, published(&cli, it, n, names, expect, &k));
 	} else if (all) {
 		if (cache_clean(&l, &res) == -1)
