@@ -50,13 +50,34 @@ _run_cleanups () {
 trap '_run_cleanups' EXIT
 trap 'exit 130' INT TERM
 
+# Under SANITIZE=1, AddressSanitizer, LeakSanitizer and UBSan write their
+# reports to files here instead of stderr, and the test that caused one
+# fails, even a test that expected the tool to exit non-zero.
+SANLOG=$B/trash/sanitizer.$(basename "$0" .sh)
+rm -f "$SANLOG".*
+ASAN_OPTIONS="log_path=$SANLOG${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+UBSAN_OPTIONS="log_path=$SANLOG:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+# 0 when no sanitizer report appeared; else print and clear them
+sanitizer_clean () {
+	set -- "$SANLOG".*
+	test -e "$1" || return 0
+	for f; do sed 's/^/#   /' "$f"; done
+	rm -f "$@"
+	return 1
+}
+
 test_expect_success () {
 	test_count=$((test_count + 1))
-	if (set -e; eval "$2") >"log.$test_count" 2>&1 </dev/null; then
+	if (set -e; eval "$2") >"log.$test_count" 2>&1 </dev/null &&
+	    sanitizer_clean >"san.$test_count"; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"
 		sed 's/^/#   /' "log.$test_count"
+		sanitizer_clean
+		cat "san.$test_count" 2>/dev/null
 		test_failed=$((test_failed + 1))
 	fi
 }

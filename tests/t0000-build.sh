@@ -52,4 +52,11 @@ test_expect_success 'every tool has a man page and a test' '
 	done
 '
 
+test_expect_success 'a sanitizer report fails the test that caused it' '
+	printf "#include <stdlib.h>\nint main(void){ char *p = malloc(9); p[0] = 1; return p[0] - 1; }\n" >leak.c &&
+	cc -fsanitize=address -o leak leak.c 2>/dev/null || { echo "no ASan here"; exit 0; } &&
+	test_expect_code 1 ./leak &&
+	! sanitizer_clean >report && grep -i "leak" report
+'
+
 test_done
