@@ -9,7 +9,8 @@
 # shared and noisy: the figures are medians of $RUNS runs (at least 7),
 # and the commands of one comparison are run in turns (round robin), so a
 # burst of load hits all of them alike. Wall times come from the clock in
-# nanoseconds (GNU time rounds to 10 ms); CPU and peak RSS from GNU time.
+# nanoseconds (GNU time rounds to 10 ms), less the cost of timing an empty
+# command; CPU and peak RSS from GNU time.
 T=$(cd "$(dirname "$0")/../tests" && pwd)
 B=${B:-$T/../build}
 B=$(cd "$B" && pwd)
@@ -29,8 +30,19 @@ _run1 () {
 	    >/dev/null 2>cmd.err ||
 	    { cat cmd.err >&2; echo "bench: '$_cmd' failed" >&2; exit 1; }
 	_t1=$(date +%s%N)
-	echo "$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }') $(cat time.out)" >>"$_out"
+	echo "$(awk -v a="$_t0" -v b="$_t1" -v o="${_overhead:-0}" \
+	    'BEGIN { w = (b - a) / 1e9 - o; printf "%.4f", (w > 0 ? w : 0) }') $(cat time.out)" >>"$_out"
 }
+
+# the cost of timing a command that does nothing (GNU time, sh, date: a
+# few ms), taken off every wall time so that short commands compare fairly
+: >runs.overhead
+_i=0
+while [ $_i -lt 7 ]; do
+	_i=$((_i + 1))
+	_run1 runs.overhead :
+done
+_overhead=$(sort -n runs.overhead | sed -n 4p | cut -d' ' -f1)
 
 # _summarise NAME FILE: NAME_wall and NAME_cpu (s) of the run with the
 # median wall time, NAME_rss (KiB) the largest seen in any run

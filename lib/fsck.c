@@ -251,6 +251,9 @@ hash_all(struct fsck *c, int threads)
 
 /* ---- problems ---- */
 
+static struct fsck_problem *problem(struct fsck *, const char *,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
+
 static struct fsck_problem *
 problem(struct fsck *c, const char *kind, const char *fmt, ...)
 {

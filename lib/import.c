@@ -1,6 +1,9 @@
 /* lib/import.c - stage a tar's blobs, check what its index reaches, publish */
+#define _GNU_SOURCE		/* O_TMPFILE */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -8,6 +11,7 @@
 #include "desc.h"
 #include "digest.h"
 #include "err.h"
+#include "fsutil.h"
 #include "gzip.h"
 #include "import.h"
 #include "jsonio.h"
@@ -39,6 +43,7 @@ struct blob {
 	int			 reached;	/* named by the index: publish it */
 	char			*walked_mt;	/* its children were checked, as this type */
 	struct blob_writer	 w;
+	int			 spool;		/* or its bytes here, unsynced (-1) */
 	/* docker save layers (see gzip.h) */
 	int			 queued;	/* a job gzips or checks it */
 	struct blob		*gz;		/* plain layer: its gzipped form */
@@ -128,6 +133,7 @@ add_blob(struct import *im, const char *digest, int64_t size)
 		im->blobs = xrealloc(im->blobs, im->capblobs * sizeof(*im->blobs));
 	}
 	b->w = (struct blob_writer)BLOB_WRITER_INIT;
+	b->spool = -1;
 	snprintf(b->digest, sizeof(b->digest), "%s", digest);
 	b->size = size;
 	im->blobs[im->nblobs++] = b;
@@ -285,12 +291,107 @@ fail:
 	return err_wrap("'%s': '%s'", im->what, path);
 }
 
+/*
+ * An entry that is not named as a blob (docker save's "<id>/layer.tar",
+ * "<hex>.json") goes to an unnamed temporary file that is neither synced
+ * nor pushed to disk: most of its bytes are a layer that is stored only
+ * gzipped, so syncing them would double the import's writes for nothing.
+ * What is stored as it is (a config) is copied into a blob writer by
+ * promote(), and synced there. 1 when done, 0 when the file system has no
+ * O_TMPFILE (stage the entry as a blob instead), -1 on error.
+ */
+static int
+spool(struct import *im, struct tarx *t, const char *path)
+{
+	struct digest d;
+	char digest[DIGEST_MAX];
+	unsigned char head[2] = { 0, 0 };
+	struct blob *b;
+	const void *p;
+	int64_t size = 0;
+	ssize_t n;
+	int fd = -1;
+
+#ifdef O_TMPFILE
+	fd = openat(im->l->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+	if (fd == -1)
+		return 0;
+	if (digest_init(&d, DIGEST_SHA256) == -1) {
+		close(fd);
+		return -1;
+	}
+	while ((n = tarx_read(t, &p)) > 0) {
+		if (size < 2)
+			memcpy(head + size, p, n < 2 - size ? n : 2 - size);
+		/* hashed on the other core, in place: see tarx.h */
+		digest_update_async(&d, p, n);
+		if (fs_write_all(fd, p, n) == -1) {
+			err_sys(errno, "'%s': '%s': cannot write to the cache "
+			    "'%s'", im->what, path, im->l->path);
+			n = -1;
+			break;
+		}
+		size += n;
+	}
+	if (n < 0) {
+		digest_release(&d);
+		close(fd);
+		return -1;
+	}
+	digest_final(&d, digest);
+	if (!(b = find_blob(im, digest))) {
+		b = add_blob(im, digest, size);
+		b->gzip = size >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+		if (layout_blob_has(im->l, b->digest, b->size))
+			b->in_cache = 1;
+		else
+			b->spool = fd, fd = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	set_file(im, path, b);
+	return 1;
+}
+
+/* a spooled blob that is stored as it is: through a writer, verified, synced */
+static int
+promote(struct import *im, struct blob *b)
+{
+	struct blob_writer w;
+	unsigned char *buf = xmalloc(1024 * 1024);
+	int64_t off = 0;
+	ssize_t n = 0;
+
+	if (blob_writer_open(im->l, &w, b->digest, b->size) == -1) {
+		free(buf);
+		return -1;
+	}
+	while (off < b->size &&
+	    (n = pread(b->spool, buf, 1024 * 1024, off)) > 0) {
+		if (blob_writer_write(&w, buf, n) == -1)
+			break;
+		off += n;
+	}
+	free(buf);
+	if (off != b->size || blob_writer_finish(&w) == -1) {
+		if (n < 0)
+			err_sys(errno, "cannot read back '%s'", b->digest);
+		blob_writer_abort(&w);
+		return err_wrap("'%s'", im->what);
+	}
+	close(b->spool);
+	b->spool = -1;
+	b->w = w;
+	return 0;
+}
+
 static int
 read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 {
 	char digest[DIGEST_MAX];
 	struct blob *b;
-	int kind;
+	int kind, r;
 
 	if (e->type == TARX_LINK) {
 		if (blob_name(e->path, digest) != 0)
@@ -321,6 +422,8 @@ read_entry(struct import *im, struct tarx *t, const struct tarx_entry *e)
 		set_file(im, e->path, b);
 		return 0;
 	}
+	if (kind == 0 && (r = spool(im, t, e->path)) != 0)
+		return r == 1 ? 0 : -1;
 	return stage(im, t, e->path, kind == 1 ? digest : NULL,
 	    kind == 1 ? e->size : -1);
 }
@@ -346,7 +449,7 @@ blob_bytes(struct import *im, struct blob *b, struct buf *out)
 		return 0;
 	buf_reset(out);
 	buf_grow(out, b->size);
-	n = pread(b->w.fd, out->data, b->size, 0);
+	n = pread(b->spool != -1 ? b->spool : b->w.fd, out->data, b->size, 0);
 	if (n != b->size)
 		return err_sys(n < 0 ? errno : EIO, "cannot read back '%s'",
 		    b->digest);
@@ -560,7 +663,8 @@ queue_job(struct import *im, struct blob *b)
 	memset(j, 0, sizeof(*j));
 	j->b = b;
 	j->w = (struct blob_writer)BLOB_WRITER_INIT;
-	j->fd = b->in_cache ? layout_blob_open(im->l, b->digest) : b->w.fd;
+	j->fd = b->in_cache ? layout_blob_open(im->l, b->digest) :
+	    b->spool != -1 ? b->spool : b->w.fd;
 	j->own_fd = b->in_cache;
 	if (j->fd == -1)
 		return err_wrap("'%s'", im->what);
@@ -816,6 +920,10 @@ publish(struct import *im)
 	size_t i, n = 0;
 	int rc;
 
+	for (i = 0; i < im->nblobs; i++)
+		if (im->blobs[i]->reached && im->blobs[i]->spool != -1 &&
+		    promote(im, im->blobs[i]) == -1)
+			return -1;
 	/* each content once, whatever number of entries held it */
 	for (i = 0; i < im->nblobs; i++) {
 		struct blob *b = im->blobs[i];
@@ -884,6 +992,8 @@ out:
 	free(im.jobs);
 	for (i = 0; i < im.nblobs; i++) {
 		blob_writer_abort(&im.blobs[i]->w);
+		if (im.blobs[i]->spool != -1)
+			close(im.blobs[i]->spool);
 		free(im.blobs[i]->walked_mt);
 		free(im.blobs[i]);
 	}

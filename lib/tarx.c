@@ -275,6 +275,12 @@ tarx_write_open_fd(struct archive *a, struct tarx_sink *s, int fd)
 {
 	*s = (struct tarx_sink)TARX_SINK_INIT;
 	s->fd = fd;
+	/*
+	 * The last block is not padded to libarchive's 10 KiB record: a
+	 * stream is as long as its entries, as archive_write_open_fd()
+	 * makes it for a pipe.
+	 */
+	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open2(a, s, NULL, sink_write, NULL, NULL) !=
 	    ARCHIVE_OK)
 		return err_set(EIO, "cannot start a tar stream: %s",

@@ -2,7 +2,8 @@
  *
  * The input is written to <scratch>/pkg/build.yml and loaded as a package
  * would be, so depends.docker-images (from-file inside the package) is
- * checked too. Run with a bounded -max_len: see tests/fuzz/run.sh.
+ * checked too. Aliases and merge keys that refer to themselves or
+ * multiply (seeds merge-self, alias-amplified, ...) must cost little.
  */
 #include <sys/stat.h>
 

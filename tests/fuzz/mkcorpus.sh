@@ -190,3 +190,19 @@ config:
     pids: {}
 EOF
 printf 'base: &b {image: p, org: o}\n<<: *b\n' | seed buildyml merge
+# aliases that refer to themselves or multiply (issue 10 item 8)
+printf 'image: p\nconfig: &c\n  pid: host\n  <<: *c\n' | seed buildyml merge-self
+printf 'image: p\nx: &a [*a]\n' | seed buildyml alias-self
+python3 - "$c/buildyml" <<'EOF'
+import sys
+d = sys.argv[1]
+m = ["image: p", "a0: &a0 {x: 1}"]
+s = ["image: p", "a0: &a0 [1,2,3,4,5,6,7,8,9,10]"]
+for i in range(1, 12):
+    m.append("a%d: &a%d {<<: [%s]}" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10)))
+for i in range(1, 10):
+    s.append("a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)] * 10)))
+s.append("config: {binds: *a9}")
+open(d + "/merge-amplified", "w").write("\n".join(m) + "\n")
+open(d + "/alias-amplified", "w").write("\n".join(s) + "\n")
+EOF

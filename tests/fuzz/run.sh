@@ -54,11 +54,6 @@ one() {
 		set -- "$@" -dict="$here/json.dict" ;;
 	*)	[ -f "$here/$n.dict" ] && set -- "$@" -dict="$here/$n.dict" ;;
 	esac
-	# build.yml: until its alias expansion is capped (issue 10 item 8),
-	# small inputs only, so that amplification is not what is found
-	case $n in
-	buildyml) set -- "$@" -max_len=1024 ;;
-	esac
 	if TMPDIR=$TMPDIR/$n "$bin" "$@" "$dir/corpus/$n" "$seeds" \
 	    >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
