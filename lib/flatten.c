@@ -20,25 +20,41 @@
 #define WH_OPAQUE	".wh..wh..opq"
 #define READ_BLOCK	(256 * 1024)
 
-enum { SEEN_FILE = 1, SEEN_DIR = 2 };
+/*
+ * The most bytes of names an export keeps, and the longest name: with
+ * FLATTEN_MAX_PATHS they bound the memory of one export.
+ */
+#define MAX_NAME_BYTES	(256u << 20)
+#define MAX_NAME	4096
+
+/*
+ * What a path is in the layers read so far (the upper ones). IMPLIED: a
+ * directory that an upper layer's path needs but no upper layer wrote.
+ */
+enum { SEEN_FILE = 1, SEEN_DIR = 2, SEEN_IMPLIED = 3 };
 
 /*
  * What the layers above the current one decided. jansson's objects serve
- * as string sets: a hash table we do not write by hand.
+ * as string sets: a hash table we do not write by hand. Names are bytes,
+ * not always UTF-8: keys go in through the _nocheck calls.
  */
 struct flat {
 	struct layout	*l;
 	const char	*what;
 	struct archive	*out;
-	json_t		*seen;		/* path -> SEEN_FILE or SEEN_DIR */
+	json_t		*seen;		/* path -> SEEN_* */
 	json_t		*gone;		/* paths whited out above */
 	json_t		*opaque;	/* directories made opaque above */
 	json_t		*layer_gone, *layer_opaque;	/* the current layer's */
-	json_t		*layer_shadowed;	/* its files hidden by upper layers */
+	json_t		*layer_last;	/* path -> index of its last entry */
 	json_t		*layer_relink;	/* target -> [links] that need its bytes */
 	struct archive_entry **links;	/* hard links waiting for their target */
 	size_t		 nlinks;
-	size_t		 npaths;
+	size_t		 npaths, nbytes;	/* kept, against the caps */
+	size_t		 last_paths, last_bytes;	/* layer_last's */
+	size_t		 idx;		/* of the entry in the current pass */
+	json_t		*hmemo;		/* directory -> hidden from this layer */
+	size_t		 hmemo_bytes;
 	char		*buf;
 };
 
@@ -86,31 +102,115 @@ clean_name(const char *name, struct buf *out)
 }
 
 static int
-count_path(struct flat *f)
+count_path(struct flat *f, size_t len)
 {
+	f->nbytes += len;
 	if (++f->npaths > FLATTEN_MAX_PATHS)
 		return err_set(E2BIG, "%s: more than %u paths", f->what,
 		    FLATTEN_MAX_PATHS);
+	if (f->nbytes > MAX_NAME_BYTES)
+		return err_set(E2BIG, "%s: more than %u bytes of path names",
+		    f->what, MAX_NAME_BYTES);
 	return 0;
 }
 
-/* hidden by a whiteout, an opaque directory or a file above */
+static int
+seen_kind(struct flat *f, const char *path)
+{
+	return (int)json_integer_value(json_object_get(f->seen, path));
+}
+
+/*
+ * Is directory p (writable) or a parent of it hidden from the current
+ * layer? The answer is kept per directory, so the walk up is paid once
+ * per directory, not once per entry: the cost stays linear in the names.
+ */
+static int
+dir_hidden(struct flat *f, char *p)
+{
+	json_t *v = json_object_get(f->hmemo, p);
+	char *slash;
+	size_t n;
+	int h;
+
+	if (v)
+		return json_is_true(v);
+	h = json_object_get(f->gone, p) || json_object_get(f->opaque, p) ||
+	    seen_kind(f, p) == SEEN_FILE;
+	if (!h && (slash = strrchr(p, '/'))) {
+		*slash = '\0';
+		h = dir_hidden(f, p);
+		*slash = '/';
+	}
+	/* over its budget the memo starts again: slower, never wrong */
+	if ((f->hmemo_bytes += (n = strlen(p))) > MAX_NAME_BYTES / 4) {
+		json_object_clear(f->hmemo);
+		f->hmemo_bytes = n;
+	}
+	json_object_set_new_nocheck(f->hmemo, p, json_boolean(h));
+	return h;
+}
+
+static int
+parent_hidden(struct flat *f, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *p;
+	int h;
+
+	if (!slash)
+		return 0;
+	p = xstrndup(path, (size_t)(slash - path));
+	h = dir_hidden(f, p);
+	free(p);
+	return h;
+}
+
+/* hidden by a whiteout, an opaque directory (the root too) or a file above */
 static int
 hidden(struct flat *f, const char *path)
 {
-	char *p = xstrdup(path), *slash;
-	json_t *v;
-	int h = json_object_get(f->gone, p) != NULL;
+	return json_object_get(f->gone, path) ||
+	    json_object_get(f->opaque, "") || parent_hidden(f, path);
+}
 
-	while (!h && (slash = strrchr(p, '/'))) {
-		*slash = '\0';
-		v = json_object_get(f->seen, p);
-		h = json_object_get(f->gone, p) ||
-		    json_object_get(f->opaque, p) ||
-		    (v && json_integer_value(v) != SEEN_DIR);
+/*
+ * path is now written (or taken) as kind; its parents that nothing wrote
+ * yet become IMPLIED directories, so that a lower layer's symlink or file
+ * there is known to clash. The walk up stops at the first known parent.
+ */
+static int
+claim(struct flat *f, const char *path, int kind)
+{
+	size_t n = strlen(path);
+	char *p, *s;
+
+	if (!json_object_get(f->seen, path) && count_path(f, n) == -1)
+		return -1;
+	json_object_set_new_nocheck(f->seen, path, json_integer(kind));
+	/* a file where hidden() looked changes its answers below it */
+	if (kind == SEEN_FILE && json_object_get(f->hmemo, path)) {
+		json_object_clear(f->hmemo);
+		f->hmemo_bytes = 0;
+	}
+	p = xstrdup(path);
+	for (s = p + n; s > p; ) {
+		while (s > p && *s != '/')
+			s--;
+		if (s == p)
+			break;
+		*s = '\0';
+		if (json_object_get(f->seen, p))
+			break;
+		if (count_path(f, (size_t)(s - p)) == -1) {
+			free(p);
+			return -1;
+		}
+		json_object_set_new_nocheck(f->seen, p,
+		    json_integer(SEEN_IMPLIED));
 	}
 	free(p);
-	return h;
+	return 0;
 }
 
 /* a .wh. entry: remember what it removes from the layers below */
@@ -119,19 +219,21 @@ whiteout(struct flat *f, const char *path, const char *base)
 {
 	size_t dirlen = (size_t)(base - path);
 	char *target;
+	int rc;
 
-	if (count_path(f) == -1)
-		return -1;
 	if (strcmp(base, WH_OPAQUE) == 0) {
 		target = xstrndup(path, dirlen ? dirlen - 1 : 0);
-		json_object_set_new(f->layer_opaque, target, json_true());
+		rc = count_path(f, strlen(target));
+		json_object_set_new_nocheck(f->layer_opaque, target,
+		    json_true());
 	} else {
 		target = xasprintf("%.*s%s", (int)dirlen, path,
 		    base + strlen(WH_PREFIX));
-		json_object_set_new(f->layer_gone, target, json_true());
+		rc = count_path(f, strlen(target));
+		json_object_set_new_nocheck(f->layer_gone, target, json_true());
 	}
 	free(target);
-	return 0;
+	return rc;
 }
 
 static int
@@ -147,43 +249,140 @@ copy_data(struct flat *f, struct archive *in, const char *path)
 	return 0;
 }
 
+/*
+ * Names are bytes, written as they came: a name that is not UTF-8 gets
+ * pax's hdrcharset=BINARY, and libarchive says so with a warning only.
+ */
+static int
+write_header(struct flat *f, struct archive_entry *e)
+{
+	return archive_write_header(f->out, e) < ARCHIVE_WARN ? -1 : 0;
+}
+
 static int
 emit(struct flat *f, struct archive *in, struct archive_entry *e,
     const char *path)
 {
 	int dir = archive_entry_filetype(e) == AE_IFDIR;
 
-	if (count_path(f) == -1)
-		return -1;
-	archive_entry_set_pathname_utf8(e, path);
-	if (archive_write_header(f->out, e) != ARCHIVE_OK)
+	archive_entry_copy_pathname(e, path);
+	if (write_header(f, e) == -1)
 		return ar_fail(f->out, f->what, path);
-	json_object_set_new(f->seen, path,
-	    json_integer(dir ? SEEN_DIR : SEEN_FILE));
+	if (claim(f, path, dir ? SEEN_DIR : SEEN_FILE) == -1)
+		return -1;
 	if (!dir && archive_entry_size(e) > 0 && in)
 		return copy_data(f, in, path);
 	return 0;
 }
 
+/* an entry's name and link targets, checked and the name cleaned */
+static int
+entry_name(struct flat *f, struct archive_entry *e, struct buf *path)
+{
+	const char *name = archive_entry_pathname(e);
+	const char *sl = archive_entry_symlink(e);
+	const char *hl = archive_entry_hardlink(e);
+
+	if (!name)
+		return err_set(EINVAL, "%s: an entry has no name", f->what);
+	if (strlen(name) > MAX_NAME || (sl && strlen(sl) > MAX_NAME) ||
+	    (hl && strlen(hl) > MAX_NAME))
+		return err_set(ENAMETOOLONG, "%s: entry '%.64s...' has a name "
+		    "or link longer than %d bytes", f->what, name, MAX_NAME);
+	if (clean_name(name, path) == -1)
+		return err_set(EINVAL, "%s: entry '%s' climbs out of the root",
+		    f->what, name);
+	return 0;
+}
+
+static const char *
+base_of(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base ? base + 1 : path;
+}
+
 /*
- * A hard link to a file of its own layer that an upper layer replaced:
- * the link keeps the old bytes (a runtime's copy-up breaks the link), so
- * it becomes a file of its own, written in a second pass over the layer.
+ * First pass over a layer: where each path last occurs (tar's last copy
+ * wins), the whiteouts, and the hard links whose target an upper layer
+ * hides or replaces: those keep the old bytes (a runtime's copy-up breaks
+ * the link), so they become files, written when the target passes by.
  */
 static int
-relink(struct flat *f, const char *path, const char *target)
+scan_entry(struct flat *f, struct archive *in, struct archive_entry *e,
+    struct buf *path, struct buf *tmp)
 {
-	json_t *links = json_object_get(f->layer_relink, target);
+	const char *base, *link;
+	json_t *links;
 
-	if (count_path(f) == -1)
+	(void)in;
+	f->idx++;
+	if (entry_name(f, e, path) == -1)
 		return -1;
-	if (!links) {
+	if (path->len == 0)
+		return 0;	/* the root directory itself */
+	/* the layer's own list, bounded as the whole image's is */
+	if (!json_object_get(f->layer_last, path->data) &&
+	    (++f->last_paths > FLATTEN_MAX_PATHS ||
+	    (f->last_bytes += path->len) > MAX_NAME_BYTES))
+		return err_set(E2BIG, "%s: a layer of more than %u paths or "
+		    "%u bytes of path names", f->what, FLATTEN_MAX_PATHS,
+		    MAX_NAME_BYTES);
+	json_object_set_new_nocheck(f->layer_last, path->data,
+	    json_integer((json_int_t)f->idx));
+	base = base_of(path->data);
+	if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
+		return whiteout(f, path->data, base);
+	if (!(link = archive_entry_hardlink(e)) ||
+	    json_object_get(f->seen, path->data) || hidden(f, path->data))
+		return 0;
+	if (clean_name(link, tmp) == -1 || tmp->len == 0)
+		return err_set(EINVAL, "%s: hard link '%s' points out of the "
+		    "root", f->what, path->data);
+	if (!json_object_get(f->seen, tmp->data) && !hidden(f, tmp->data))
+		return 0;
+	if (count_path(f, path->len) == -1)
+		return -1;
+	if (!(links = json_object_get(f->layer_relink, tmp->data))) {
 		links = json_array();
-		json_object_set_new(f->layer_relink, target, links);
+		json_object_set_new_nocheck(f->layer_relink, tmp->data, links);
 	}
-	json_array_append_new(links, json_string(path));
-	json_object_set_new(f->seen, path, json_integer(SEEN_FILE));
+	json_array_append_new(links, json_stringn_nocheck(path->data,
+	    path->len));
 	return 0;
+}
+
+/* a hidden file's bytes under the links that kept them */
+static int
+relink_entry(struct flat *f, struct archive *in, struct archive_entry *e,
+    const char *path, struct buf *tmp)
+{
+	json_t *links = json_object_get(f->layer_relink, path), *v;
+	struct archive_entry *h;
+	size_t i;
+	int rc = 0;
+
+	buf_reset(tmp);
+	json_array_foreach(links, i, v) {
+		const char *lp = json_string_value(v);
+
+		if (rc == -1 || json_object_get(f->seen, lp))
+			continue;
+		if (tmp->len == 0) {
+			h = archive_entry_clone(e);
+			rc = emit(f, in, h, lp);
+			buf_adds(tmp, lp);
+		} else {
+			h = archive_entry_clone(e);
+			archive_entry_copy_hardlink(h, tmp->data);
+			archive_entry_set_size(h, 0);
+			rc = emit(f, NULL, h, lp);
+		}
+		archive_entry_free(h);
+	}
+	json_object_del(f->layer_relink, path);
+	return rc;
 }
 
 /* a hard link: now if its target is out, else once every layer is read */
@@ -191,62 +390,72 @@ static int
 hard_link(struct flat *f, struct archive_entry *e, const char *path,
     const char *target, struct buf *clean)
 {
+	int rc;
+
 	if (clean_name(target, clean) == -1 || clean->len == 0)
 		return err_set(EINVAL, "%s: hard link '%s' points out of the "
 		    "root", f->what, path);
-	if (json_object_get(f->layer_shadowed, clean->data))
-		return relink(f, path, clean->data);
 	e = archive_entry_clone(e);
-	archive_entry_set_pathname_utf8(e, path);
-	archive_entry_set_hardlink_utf8(e, clean->data);
+	archive_entry_copy_pathname(e, path);
+	archive_entry_copy_hardlink(e, clean->data);
 	archive_entry_set_size(e, 0);
-	if (json_object_get(f->seen, clean->data)) {
-		int rc = emit(f, NULL, e, path);
-
+	if (seen_kind(f, clean->data) == SEEN_FILE) {
+		rc = emit(f, NULL, e, path);
 		archive_entry_free(e);
 		return rc;
-	}
-	if (count_path(f) == -1) {
-		archive_entry_free(e);
-		return -1;
 	}
 	f->links = xrealloc(f->links, (f->nlinks + 1) * sizeof(*f->links));
 	f->links[f->nlinks++] = e;
 	/* claim the name, so a lower layer's file there stays hidden */
-	json_object_set_new(f->seen, path, json_integer(SEEN_FILE));
-	return 0;
+	return claim(f, path, SEEN_FILE);
 }
 
+/*
+ * A path that an upper layer needs as a directory: a lower directory
+ * there gives it its metadata, a lower file is replaced by it, and a
+ * lower symlink would send the upper paths elsewhere: not supported.
+ */
+static int
+implied(struct flat *f, struct archive *in, struct archive_entry *e,
+    const char *path)
+{
+	switch (archive_entry_filetype(e)) {
+	case AE_IFDIR:
+		return emit(f, in, e, path);
+	case AE_IFLNK:
+		return err_set(ENOTSUP, "%s: cannot flatten '%s': a symbolic "
+		    "link below paths of an upper layer", f->what, path);
+	default:
+		return 0;
+	}
+}
+
+/* second pass: write what the layers above left of this one */
 static int
 one_entry(struct flat *f, struct archive *in, struct archive_entry *e,
     struct buf *path, struct buf *tmp)
 {
-	const char *name = archive_entry_pathname_utf8(e), *base, *link;
+	const char *link;
+	int kind;
 
-	/* the output is written in UTF-8: libarchive cannot write other bytes */
-	if (!name || (archive_entry_symlink(e) &&
-	    !archive_entry_symlink_utf8(e)) || (archive_entry_hardlink(e) &&
-	    !archive_entry_hardlink_utf8(e)))
-		return err_set(EINVAL, "%s: entry '%s' has a name or link that "
-		    "is not UTF-8", f->what, archive_entry_pathname(e) ?
-		    archive_entry_pathname(e) : "(no name)");
-	if (clean_name(name, path) == -1)
-		return err_set(EINVAL, "%s: entry '%s' climbs out of the root",
-		    f->what, name ? name : "(no name)");
-	if (path->len == 0)
-		return 0;	/* the root directory itself */
-	base = strrchr(path->data, '/');
-	base = base ? base + 1 : path->data;
-	if (strncmp(base, WH_PREFIX, strlen(WH_PREFIX)) == 0)
-		return whiteout(f, path->data, base);
-	if (json_object_get(f->seen, path->data) || hidden(f, path->data)) {
-		if (archive_entry_filetype(e) == AE_IFREG &&
-		    json_object_get(f->seen, path->data))
-			json_object_set_new(f->layer_shadowed, path->data,
-			    json_true());
+	f->idx++;
+	if (entry_name(f, e, path) == -1)
+		return -1;
+	if (path->len == 0 || json_integer_value(json_object_get(
+	    f->layer_last, path->data)) != (json_int_t)f->idx)
+		return 0;	/* the root, or a path a later copy replaces */
+	if (strncmp(base_of(path->data), WH_PREFIX, strlen(WH_PREFIX)) == 0)
 		return 0;
-	}
-	if ((link = archive_entry_hardlink_utf8(e)))
+	if (archive_entry_filetype(e) == AE_IFREG &&
+	    json_object_get(f->layer_relink, path->data) &&
+	    relink_entry(f, in, e, path->data, tmp) == -1)
+		return -1;
+	kind = seen_kind(f, path->data);
+	if (kind == SEEN_IMPLIED && !hidden(f, path->data))
+		return implied(f, in, e, path->data);
+	if (kind || hidden(f, path->data))
+		return 0;
+	if ((link = archive_entry_hardlink(e)))
 		return hard_link(f, e, path->data, link, tmp);
 	return emit(f, in, e, path->data);
 }
@@ -278,6 +487,7 @@ read_layer(struct flat *f, const json_t *d, entry_fn *fn)
 	struct buf path = BUF_INIT, tmp = BUF_INIT;
 	int r, rc = -1;
 
+	f->idx = 0;
 	if (blob_reader_open(&s.r, f->l, desc_digest(d), desc_size(d)) == -1)
 		goto out;
 	archive_read_support_filter_all(in);
@@ -304,44 +514,7 @@ out:
 	return rc;
 }
 
-/* second pass: a shadowed file's bytes under the links that kept them */
-static int
-relink_entry(struct flat *f, struct archive *in, struct archive_entry *e,
-    struct buf *path, struct buf *tmp)
-{
-	const char *name = archive_entry_pathname_utf8(e);
-	json_t *links, *v;
-	size_t i;
-
-	if (!name)
-		name = archive_entry_pathname(e);
-	if (!name || clean_name(name, path) == -1 || path->len == 0 ||
-	    archive_entry_filetype(e) != AE_IFREG ||
-	    !(links = json_object_get(f->layer_relink, path->data)))
-		return 0;
-	json_array_foreach(links, i, v) {
-		const char *lp = json_string_value(v);
-		struct archive_entry *h;
-		int rc;
-
-		if (i == 0) {
-			rc = emit(f, in, e, lp);
-			buf_reset(tmp);
-			buf_adds(tmp, lp);
-		} else {
-			h = archive_entry_clone(e);
-			archive_entry_set_hardlink_utf8(h, tmp->data);
-			archive_entry_set_size(h, 0);
-			rc = emit(f, NULL, h, lp);
-			archive_entry_free(h);
-		}
-		if (rc == -1)
-			return -1;
-	}
-	json_object_del(f->layer_relink, path->data);
-	return 0;
-}
-
+/* two reads of the layer: scan_entry, then one_entry */
 static int
 one_layer(struct flat *f, const json_t *d)
 {
@@ -349,12 +522,15 @@ one_layer(struct flat *f, const json_t *d)
 
 	f->layer_gone = json_object();
 	f->layer_opaque = json_object();
-	f->layer_shadowed = json_object();
+	f->layer_last = json_object();
 	f->layer_relink = json_object();
-	rc = read_layer(f, d, one_entry);
-	if (rc == 0 && json_object_size(f->layer_relink) > 0) {
+	f->last_paths = f->last_bytes = 0;
+	json_object_clear(f->hmemo);	/* gone and opaque have grown */
+	f->hmemo_bytes = 0;
+	rc = read_layer(f, d, scan_entry);
+	if (rc == 0) {
 		progress_total(desc_size(d));
-		rc = read_layer(f, d, relink_entry);
+		rc = read_layer(f, d, one_entry);
 	}
 	if (rc == 0) {
 		/* this layer's deletions apply to the layers below it only */
@@ -363,7 +539,7 @@ one_layer(struct flat *f, const json_t *d)
 	}
 	json_decref(f->layer_gone);
 	json_decref(f->layer_opaque);
-	json_decref(f->layer_shadowed);
+	json_decref(f->layer_last);
 	json_decref(f->layer_relink);
 	return rc;
 }
@@ -401,15 +577,14 @@ write_links(struct flat *f)
 	size_t i;
 
 	for (i = 0; i < f->nlinks; i++) {
-		const char *t = archive_entry_hardlink_utf8(f->links[i]);
+		const char *t = archive_entry_hardlink(f->links[i]);
 
 		/* a link whose target no layer left behind links to nothing */
-		if (!json_object_get(f->seen, t) ||
-		    json_integer_value(json_object_get(f->seen, t)) == 0)
+		if (seen_kind(f, t) != SEEN_FILE)
 			continue;
-		if (archive_write_header(f->out, f->links[i]) != ARCHIVE_OK)
+		if (write_header(f, f->links[i]) == -1)
 			return ar_fail(f->out, f->what,
-			    archive_entry_pathname_utf8(f->links[i]));
+			    archive_entry_pathname(f->links[i]));
 	}
 	return 0;
 }
@@ -428,6 +603,7 @@ flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 	f.seen = json_object();
 	f.gone = json_object();
 	f.opaque = json_object();
+	f.hmemo = json_object();
 	f.buf = xmalloc(2 * READ_BLOCK);
 	if (layers_of(&f, desc, &m, &layers) == -1)
 		goto out;
@@ -459,6 +635,7 @@ out:
 		archive_entry_free(f.links[i]);
 	free(f.links);
 	free(f.buf);
+	json_decref(f.hmemo);
 	json_decref(f.seen);
 	json_decref(f.gone);
 	json_decref(f.opaque);

@@ -8,9 +8,12 @@
  * hard links are kept as links. No entry name escapes the root: names
  * are cleaned, and one that climbs out with ".." fails the export.
  *
- * Layers are read top first, so memory grows with the number of paths,
- * never with the bytes; every layer is verified against its digest as it
- * streams (lib/blobread.h).
+ * Layers are read top first, each twice (once to find the last copy of
+ * each path, once to write), so memory grows with the number of paths and
+ * the bytes of their names, never with the data; every layer is verified
+ * against its digest as it streams (lib/blobread.h). Names are bytes. A
+ * path under a lower layer's symlink is refused, not resolved
+ * (man/oci-export.1).
  */
 #ifndef FLATTEN_H
 #define FLATTEN_H

@@ -1,4 +1,5 @@
 /* lib/fsutil.c - the file plumbing every module needs the same way */
+#define _GNU_SOURCE		/* O_TMPFILE, linkat(AT_EMPTY_PATH) */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -99,6 +100,45 @@ current_umask(void)
 	return m;
 }
 
+/* the directory of path, for an unnamed file there */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/*
+ * An unnamed file in the target's directory (O_TMPFILE): a writer killed
+ * at any moment leaves nothing behind. Where the file system refuses it,
+ * a named temporary file, removed on failure.
+ */
+static int
+open_tmp(struct fs_replace *r)
+{
+#ifdef O_TMPFILE
+	char *dir = dir_of(r->path);
+
+	r->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	free(dir);
+	if (r->fd != -1) {
+		r->anon = 1;
+		return 0;
+	}
+#endif
+	r->tmp = xasprintf("%s.tmp-XXXXXX", r->path);
+	if ((r->fd = mkstemp(r->tmp)) == -1)
+		return err_sys(errno, "cannot create '%s'", r->tmp);
+	/* mkstemp makes it 0600; the file is meant to be read like any other */
+	fchmod(r->fd, 0644 & ~current_umask());
+	return 0;
+}
+
 int
 fs_replace_open(struct fs_replace *r, const char *path)
 {
@@ -118,17 +158,43 @@ fs_replace_open(struct fs_replace *r, const char *path)
 		return 0;
 	}
 	r->path = xstrdup(path);
-	r->tmp = xasprintf("%s.tmp-XXXXXX", path);
-	if ((r->fd = mkstemp(r->tmp)) == -1) {
-		err_sys(errno, "cannot create '%s'", r->tmp);
+	if (open_tmp(r) == -1) {
 		free(r->tmp);
 		free(r->path);
 		*r = (struct fs_replace)FS_REPLACE_INIT;
 		return -1;
 	}
-	/* mkstemp makes it 0600; the file is meant to be read like any other */
-	fchmod(r->fd, 0644 & ~current_umask());
 	return 0;
+}
+
+/*
+ * The unnamed file gets a name beside path, then takes path's place:
+ * linkat() cannot replace a file, rename() can. Only between the two
+ * calls could a kill leave the named file behind.
+ */
+static int
+link_anon(struct fs_replace *r)
+{
+	char proc[64];
+	int i;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r->fd);
+	for (i = 0; i < 100; i++) {
+		free(r->tmp);
+		r->tmp = xasprintf("%s.tmp-%06x", r->path,
+		    (unsigned)(rand() ^ getpid() ^ (i << 8)) & 0xffffff);
+		/* AT_EMPTY_PATH needs a capability; /proc does not */
+		if (linkat(r->fd, "", AT_FDCWD, r->tmp, AT_EMPTY_PATH) == 0 ||
+		    linkat(AT_FDCWD, proc, AT_FDCWD, r->tmp,
+		    AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	err_sys(errno, "cannot create '%s'", r->tmp);
+	free(r->tmp);
+	r->tmp = NULL;
+	return -1;
 }
 
 int
@@ -136,28 +202,29 @@ fs_replace_commit(struct fs_replace *r)
 {
 	int rc = 0;
 
-	if (!r->tmp) {		/* a device or FIFO, written in place */
+	if (!r->tmp && !r->anon) {	/* a device or FIFO, written in place */
 		if (close(r->fd) == -1)
 			rc = err_sys(errno, "cannot write the output");
 		*r = (struct fs_replace)FS_REPLACE_INIT;
 		return rc;
 	}
 	if (fsync(r->fd) == -1)
-		rc = err_sys(errno, "cannot sync '%s'", r->tmp);
-	else if (close(r->fd) == -1)
-		rc = err_sys(errno, "cannot write '%s'", r->tmp);
+		rc = err_sys(errno, "cannot sync '%s'", r->path);
+	else if (r->anon && link_anon(r) == -1)
+		rc = -1;
+	if (close(r->fd) == -1 && rc == 0)
+		rc = err_sys(errno, "cannot write '%s'", r->path);
 	r->fd = -1;
 	if (rc == 0 && rename(r->tmp, r->path) == -1)
 		rc = err_sys(errno, "cannot rename '%s' to '%s'", r->tmp,
 		    r->path);
-	if (rc == -1)
+	if (rc == -1 && r->tmp)
 		unlink(r->tmp);
 	free(r->tmp);
 	free(r->path);
 	*r = (struct fs_replace)FS_REPLACE_INIT;
 	return rc;
 }
-
 void
 fs_replace_abort(struct fs_replace *r)
 {

@@ -19,9 +19,10 @@ int	fs_write_all(int fd, const void *p, size_t n);
 int	fs_mkdir_p(const char *path);
 
 /*
- * Writing a file whole or not at all: fs_replace_open() creates a
- * temporary file beside path, fs_replace_commit() syncs it and renames it
- * over path, fs_replace_abort() removes it. A reader never sees a half
+ * Writing a file whole or not at all: fs_replace_open() creates an
+ * unnamed (O_TMPFILE) or else a temporary file beside path,
+ * fs_replace_commit() syncs it, names it and renames it over path,
+ * fs_replace_abort() removes it. A reader never sees a half
  * written path, and a failed writer leaves path as it was. A path that is
  * a device, FIFO or socket is opened and written in place instead.
  */
@@ -29,8 +30,9 @@ struct fs_replace {
 	int	 fd;
 	char	*tmp;
 	char	*path;
+	int	 anon;		/* an O_TMPFILE file: no name until commit */
 };
-#define FS_REPLACE_INIT { -1, NULL, NULL }
+#define FS_REPLACE_INIT { -1, NULL, NULL, 0 }
 
 int	fs_replace_open(struct fs_replace *r, const char *path);
 int	fs_replace_commit(struct fs_replace *r);

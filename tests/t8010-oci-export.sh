@@ -17,6 +17,25 @@ tree_list () {
 	(cd "$1" && find . -printf '%y %m %n %p %l\n' | sort)
 }
 
+# layspec.py's image of SPEC as fs/N:1, exported, extracted into N.ours
+spec_export () {
+	n=$1 spec=$2; shift 2
+	python3 "$HELPERS/layspec.py" "$n" t "$spec" "$@" >/dev/null &&
+	(cd "$n" && tar -cf "../$n.tar" .) &&
+	oci-import -C cache --ref "fs/$n:1" "$n.tar" >/dev/null &&
+	oci-export -C cache --format filesystem -o "$n.fs.tar" "fs/$n:1" &&
+	mkdir "$n.ours" && tar -xf "$n.fs.tar" -C "$n.ours" 2>/dev/null
+}
+
+# umoci unpacks layout N to the same tree as N.ours
+same_as_umoci () {
+	umoci unpack --image "$1:t" "$1.umoci" >/dev/null &&
+	diff -r --no-dereference "$1.ours" "$1.umoci/rootfs" &&
+	tree_list "$1.ours" >"$1.ours.list" &&
+	tree_list "$1.umoci/rootfs" >"$1.umoci.list" &&
+	test_cmp "$1.umoci.list" "$1.ours.list"
+}
+
 test_expect_success 'setup: whiteouts, opaque dirs, links, a non-ASCII name' '
 	import_fsimage lay fs/test:1 &&
 	import_fsimage dlay fs/docker:1 --docker
@@ -129,11 +148,92 @@ test_expect_success 'progress: one updating line on a terminal, nothing on a pip
 	! grep "/s" q.out
 '
 
+test_expect_success 'filesystem: a name that is not UTF-8 keeps its bytes' '
+	spec="[[[\"ok\",\"f\",\"x\"],[\"caf\\udce9\",\"f\",\"y\"],[\"l\",\"l\",\"caf\\udce9\"]]]" &&
+	spec_export raw "$spec" --gnu && same_as_umoci raw &&
+	test "$(cat "raw.ours/caf$(printf "\351")")" = y &&
+	spec_export rawp "$spec" && same_as_umoci rawp &&
+	test "$(cat rawp.ours/l)" = y
+'
+
+test_expect_success 'filesystem: a hard link keeps the bytes of a target deleted above' '
+	spec_export hlw "[[[\"t\",\"f\",\"keep me\"],[\"l\",\"h\",\"t\"]],
+		[[\".wh.t\",\"f\"]]]" &&
+	same_as_umoci hlw && test "$(cat hlw.ours/l)" = "keep me" &&
+	test ! -e hlw.ours/t &&
+	spec_export hlo "[[[\"d\",\"d\"],[\"d/t\",\"f\",\"keep me\"],
+		[\"l\",\"h\",\"d/t\"],[\"m\",\"h\",\"d/t\"]],
+		[[\"d\",\"d\"],[\"d/.wh..wh..opq\",\"f\"]]]" &&
+	same_as_umoci hlo && test "$(cat hlo.ours/m)" = "keep me" &&
+	test "$(stat -c %h hlo.ours/l)" = 2 &&
+	spec_export hlp "[[[\"d\",\"d\"],[\"d/t\",\"f\",\"keep me\"],
+		[\"l\",\"h\",\"d/t\"]],[[\"d\",\"f\",\"now a file\"]]]" &&
+	same_as_umoci hlp && test "$(cat hlp.ours/l)" = "keep me"
+'
+
+test_expect_success 'filesystem: an opaque whiteout at the root hides every lower path' '
+	spec_export ropq "[[[\"old\",\"f\",\"x\"],[\"dir\",\"d\"]],
+		[[\".wh..wh..opq\",\"f\"],[\"new\",\"f\",\"y\"]]]" &&
+	same_as_umoci ropq && test "$(ls ropq.ours)" = new
+'
+
+test_expect_success 'filesystem: of one path twice in a layer the last copy wins' '
+	spec_export dup "[[[\"a\",\"f\",\"first\"],[\"a\",\"f\",\"second\"],
+		[\"b\",\"l\",\"x\"],[\"b\",\"f\",\"file\"]]]" &&
+	same_as_umoci dup && test "$(cat dup.ours/a)" = second &&
+	test -f dup.ours/b && test "$(tar -tf dup.fs.tar | grep -c "^a$")" = 1
+'
+
+test_expect_success 'filesystem: a path under a lower symlink is refused, no file' '
+	python3 "$HELPERS/layspec.py" sym t "[[[\"etc\",\"d\"],[\"d\",\"l\",\"/etc\"]],
+		[[\"d/x\",\"f\",\"hi\"]]]" >/dev/null &&
+	(cd sym && tar -cf ../sym.tar .) &&
+	oci-import -C cache --ref fs/sym:1 sym.tar >/dev/null &&
+	test_expect_code 1 oci-export -C cache --format filesystem -o s.tar fs/sym:1 2>err &&
+	test_one_line_error err "cannot flatten" && grep -F "symbolic link" err &&
+	test ! -e s.tar && ! ls s.tar.tmp-* 2>/dev/null
+'
+
+test_expect_success 'filesystem: a name over 4096 bytes or 256 MiB of names is refused' '
+	long=$(printf "%05000d" 0) &&
+	python3 "$HELPERS/layspec.py" long t "[[[\"$long\",\"f\",\"x\"]]]" >/dev/null &&
+	(cd long && tar -cf ../long.tar .) &&
+	oci-import -C cache --ref fs/long:1 long.tar >/dev/null &&
+	test_expect_code 1 oci-export -C cache --format filesystem -o l.tar fs/long:1 2>err &&
+	test_one_line_error err "longer than 4096 bytes" && test ! -e l.tar &&
+	python3 -c "import json; d=\"a/\" * 2040
+print(json.dumps([[[\"%d/%sf\" % (i, d), \"f\", \"\"] for i in range(80)]]))" >deep.json &&
+	python3 "$HELPERS/layspec.py" deep t @deep.json >/dev/null &&
+	(cd deep && tar -cf ../deep.tar .) &&
+	oci-import -C cache --ref fs/deep:1 deep.tar >/dev/null &&
+	{ /usr/bin/time -f %M -o rss \
+		oci-export -C cache --format filesystem -o l.tar fs/deep:1 2>err
+		test $? = 1; } &&
+	grep "bytes of path names" err && test ! -e l.tar &&
+	{
+		# AddressSanitizer (make SANITIZE=1) doubles the memory
+		ldd "$(command -v oci-export)" | grep -q libasan ||
+		test "$(tail -n 1 rss)" -lt 524288
+	}
+'
+
 test_expect_success 'a 1 GiB image exports with flat memory' '
 	import_fsimage big fs/big:1 --big 1073741824 &&
 	/usr/bin/time -f %M -o rss oci-export -C cache --format filesystem fs/big:1 |
 		tar -tvf - | grep -q "1073741824.*big.bin" &&
 	test "$(cat rss)" -lt 65536
+'
+
+test_expect_success 'an export killed midway leaves no file, named or not' '
+	oci-export -C cache --format filesystem -o k.tar fs/big:1 &
+	pid=$! && i=0 &&
+	while ! ls -l /proc/$pid/fd 2>/dev/null | grep -q "(deleted)" &&
+		test $i -lt 300; do
+		i=$((i + 1)) && sleep 0.1
+	done &&
+	test $i -lt 300 &&
+	kill -9 $pid && ! wait $pid &&
+	test ! -e k.tar && ! ls k.tar.tmp-* 2>/dev/null
 '
 
 test_done
