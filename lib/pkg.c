@@ -655,7 +655,10 @@ pkg_dockerfile_check(const char *pkgdir, const char *dockerfile)
 	char *path, *c, *next;
 	int rc = 0;
 
-	if (*dockerfile == '\0' || *dockerfile == '/')
+	for (c = (char *)dockerfile; *c; c++)	/* names a file in a script */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			break;
+	if (*dockerfile == '\0' || *dockerfile == '/' || *c != '\0')
 		return err_set(EINVAL, "dockerfile '%.80s': not a path inside "
 		    "the package", dockerfile);
 	if (strstr(dockerfile, "..") != NULL)
