@@ -454,7 +454,8 @@ cache_list(struct layout *l, size_t n, const char *const *names, int want,
 			add_item(items, nitems, name, NULL, d);
 	}
 	json_decref(index);
-	qsort(*items, *nitems, sizeof(**items), by_name);
+	if (*nitems)
+		qsort(*items, *nitems, sizeof(**items), by_name);
 	/* the same name given twice is listed once */
 	for (i = 1; i < *nitems; ) {
 		struct cache_item *a = &(*items)[i - 1], *b = &(*items)[i];

@@ -574,8 +574,10 @@ fsck_run(struct layout *l, int flags, int threads, struct fsck_result *res)
 	if (layout_index_load(l, &c.index) == -1 || walk(&c) == -1 ||
 	    list_files(&c) == -1)
 		goto out;
-	qsort(c.blobs, c.nblobs, sizeof(*c.blobs), by_rel);
-	qsort(c.tmps, c.ntmps, sizeof(*c.tmps), by_rel);
+	if (c.nblobs)
+		qsort(c.blobs, c.nblobs, sizeof(*c.blobs), by_rel);
+	if (c.ntmps)
+		qsort(c.tmps, c.ntmps, sizeof(*c.tmps), by_rel);
 	/* checking alone: the snapshot is taken, writers may go on */
 	if (!flags) {
 		layout_unlock(l);

@@ -17,6 +17,9 @@
 #include "registry.h"
 #include "strv.h"
 
+/* merges of one name racing other writers before giving up */
+#define MULTIARCH_WRITE_TRIES	16
+
 int
 multiarch_key(const json_t *desc, char *out, size_t n)
 {
@@ -728,33 +731,72 @@ out:
 	return rc;
 }
 
-/* store the index bytes and name them NAME; the replaced index may go */
+/* the digest NAME has in the cache now, "" when none */
+static int
+current(struct multiarch *m, char out[DIGEST_MAX])
+{
+	json_t *d;
+
+	out[0] = '\0';
+	if (layout_resolve(m->o.cache, m->o.name, &d) == -1)
+		return err_kind() == ERR_NOTFOUND ? 0 : -1;
+	snprintf(out, DIGEST_MAX, "%s", desc_digest(d));
+	json_decref(d);
+	return 0;
+}
+
+/*
+ * Store the index bytes and name them NAME, if NAME still has the digest
+ * old the merge started from: 0 done, 1 when another writer moved NAME
+ * meanwhile (merge again), -1 on failure. The lock is held only from that
+ * check to the name, never across the merge's registry requests.
+ */
 static int
 store(struct multiarch *m, const struct buf *bytes, const char *media_type,
     const char *old, json_t **root)
 {
-	char digest[DIGEST_MAX];
+	char digest[DIGEST_MAX], now[DIGEST_MAX];
 	const char *name = m->o.name;
+	int rc = -1;
 
 	if (layout_blob_put(m->o.cache, bytes->data, bytes->len, NULL,
 	    digest) == -1)
 		return -1;
 	*root = desc_new(media_type, digest, bytes->len);
-	if (layout_set_refs(m->o.cache, 1, &name, root) == -1) {
-		json_decref(*root);
-		*root = NULL;
-		return -1;
+	if (layout_lock(m->o.cache) == -1)
+		goto out;
+	/*
+	 * An index may name children whose layers live elsewhere (--remote),
+	 * so only the index blob itself must still be there: a collector
+	 * may have taken it as unnamed before the lock.
+	 */
+	if (current(m, now) == 0 && (rc = strcmp(now, old) != 0) == 0) {
+		if (layout_blob_has(m->o.cache, digest, (int64_t)bytes->len) == 1)
+			rc = layout_set_refs(m->o.cache, 1, &name, root);
+		else
+			rc = 1;
 	}
+	layout_unlock(m->o.cache);
+	if (rc != 0)
+		goto out;
 	if (old[0] && strcmp(old, digest) != 0 &&
 	    cache_drop_unreachable(m->o.cache, old) == -1)
 		say(m, 0, "cannot remove the replaced index '%s': %s", old,
 		    err_msg());
 	desc_annotate(*root, ANNOT_REF_NAME, name);
 	return 0;
+out:
+	json_decref(*root);
+	*root = NULL;
+	/* an index nobody names: not left behind */
+	if (strcmp(digest, old) != 0)
+		cache_drop_unreachable(m->o.cache, digest);
+	return rc;
 }
 
-int
-multiarch_write(struct multiarch *m, json_t **root)
+/* one merge of the adds with NAME as it is now: as store() */
+static int
+write_once(struct multiarch *m, json_t **root)
 {
 	struct buf bytes = BUF_INIT;
 	const char *media_type = MT_OCI_INDEX;
@@ -762,7 +804,6 @@ multiarch_write(struct multiarch *m, json_t **root)
 	json_t *prior, *result = NULL;
 	int rc = -1;
 
-	*root = NULL;
 	if (existing(m, &prior, old) == -1)
 		return -1;
 	result = multiarch_merge(prior, m->adds);
@@ -780,4 +821,18 @@ out:
 	json_decref(result);
 	buf_release(&bytes);
 	return rc;
+}
+
+int
+multiarch_write(struct multiarch *m, json_t **root)
+{
+	int i, rc;
+
+	*root = NULL;
+	/* concurrent writers of one name each see the other's entries */
+	for (i = 0; i < MULTIARCH_WRITE_TRIES; i++)
+		if ((rc = write_once(m, root)) != 1)
+			return rc;
+	return err_set(EAGAIN, "the name changed under %d merges in a row",
+	    MULTIARCH_WRITE_TRIES);
 }

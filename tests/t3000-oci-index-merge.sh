@@ -242,4 +242,22 @@ test_expect_success '--remote with nothing new: the registry index as it is' '
 	test "$(jq -r .digest out)" = "$(test_sha256 raw)"
 '
 
+test_expect_success 'merges of one name racing each other lose no platform' '
+	rm -rf rc && mkdir rc &&
+	$OCITEST gen rimg r:amd64 --single --seed 21 >/dev/null &&
+	$OCITEST gen rimg r:arm64 --single --seed 22 --platforms linux/arm64 >/dev/null &&
+	(cd rimg && tar -cf ../rimg.tar .) &&
+	oci-import -C rc rimg.tar >/dev/null &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		oci-index-merge -q -C rc --ref r:m$i r:amd64 >/dev/null &
+		oci-index-merge -q -C rc --ref r:m$i r:arm64 >/dev/null &
+		wait
+	done &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		oci-fetch --cached -q -C rc -p linux/amd64 r:m$i >/dev/null &&
+		oci-fetch --cached -q -C rc -p linux/arm64 r:m$i >/dev/null ||
+		return 1
+	done
+'
+
 test_done

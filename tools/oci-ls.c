@@ -84,8 +84,10 @@ main(int argc, char *argv[])
 	if (layout_open(&l, dir, 0) == -1 &&
 	    (err_kind() != ERR_NOTFOUND || optind < argc))
 		die_err(exit_for_err(), "cannot list '%s'", dir);
-	else if (l.dirfd == -1)
+	else if (l.dirfd == -1) {
+		free(dir);
 		return EXIT_SUCCESS;
+	}
 	if (cache_list(&l, argc - optind, (const char *const *)argv + optind,
 	    lng, &it, &n) == -1)
 		die_err(EXIT_FAILURE, "cannot list '%s'", dir);
