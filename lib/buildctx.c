@@ -297,7 +297,7 @@ plan_dir(struct buildctx_plan *p, const char *dir)
 static int
 plan_dockerfile(struct buildctx_plan *p)
 {
-	return pkg_dockerfile_check(p->pkgdir, p->y.dockerfile);
+	return pkg_dockerfile_check(p->pkgdir, p->y.dockerfile, 0);
 }
 
 /*

@@ -649,7 +649,8 @@ str_or_null(const char *s)
  * printed in the build log).
  */
 int
-pkg_dockerfile_check(const char *pkgdir, const char *dockerfile)
+pkg_dockerfile_check(const char *pkgdir, const char *dockerfile,
+    int missing_ok)
 {
 	struct stat st;
 	char *path, *c, *next;
@@ -670,6 +671,8 @@ pkg_dockerfile_check(const char *pkgdir, const char *dockerfile)
 		if ((next = strchr(c, '/')) != NULL)
 			*next = '\0';
 		if (lstat(path, &st) == -1) {
+			if (errno == ENOENT && missing_ok)
+				break;
 			rc = err_set(EINVAL, "dockerfile '%.80s' does not exist "
 			    "or cannot be read", dockerfile);
 			break;
@@ -699,7 +702,7 @@ pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
 	json_t *o, *args, *yml_args, *srcs, *dep, *s;
 	size_t i;
 
-	if (pkg_dockerfile_check(p->path, p->y.dockerfile) == -1)
+	if (pkg_dockerfile_check(p->path, p->y.dockerfile, 1) == -1)
 		return err_wrap("%s", p->y.file);
 	if (pkg_build_args(p, gc, env, &args, &yml_args) == -1)
 		return -1;
