@@ -158,6 +158,14 @@ test_expect_success 'an absolute dockerfile: refused, never passed to -f' '
 	! grep TOPSECRET log && test "$(ncalls)" = 0
 '
 
+test_expect_success 'no Dockerfile: a tag and a plan, but no context' '
+	printf "image: a\narches: [amd64]\n" >r/pkg/a/build.yml &&
+	commit none &&
+	pkg-tag --json r/pkg/a | jq -e ".dockerfile == \"Dockerfile\"" &&
+	test_expect_code 1 pkg-buildctx -C cache r/pkg/a >ctx.tar 2>err &&
+	grep "dockerfile .Dockerfile. does not exist" err
+'
+
 test_expect_success 'buildah gets the Dockerfile of the extracted context' '
 	mkdir r/pkg/a/sub &&
 	printf "FROM scratch\nCOPY f /f\n" >r/pkg/a/sub/Dockerfile &&
