@@ -298,19 +298,7 @@ plan_dir(struct buildctx_plan *p, const char *dir)
 static int
 plan_dockerfile(struct buildctx_plan *p)
 {
-	struct stat st;
-	char *df;
-	int rc = 0;
-
-	if (strstr(p->y.dockerfile, "..") != NULL)
-		return err_set(EINVAL, "dockerfile '%s': cannot expand beyond "
-		    "root of context", p->y.dockerfile);
-	df = path_join(p->pkgdir, p->y.dockerfile);
-	if (lstat(df, &st) == -1)
-		rc = err_set(EINVAL, "dockerfile '%s' does not exist or "
-		    "cannot be read", p->y.dockerfile);
-	free(df);
-	return rc;
+	return pkg_dockerfile_check(p->pkgdir, p->y.dockerfile, 0);
 }
 
 /*

@@ -143,6 +143,35 @@ extra_source(struct pkg *p, struct gitcache *gc, const char *entry)
 	return 0;
 }
 
+/*
+ * The package's reference names images, files and make variables
+ * (mk/pkg.mk): "org/image:tag" must be a reference, the image a
+ * repository path alone; an empty org (--org '') leaves image:tag.
+ * org_given: the org came from an option, not from build.yml.
+ */
+static int
+check_ref(struct pkg *p, int org_given)
+{
+	struct ref r = REF_INIT;
+	const char *of = org_given ? "org" : "build.yml org";
+
+	if (!ref_repo_valid(p->y.image))
+		return err_set(EINVAL, "%s: image: '%.80s' is not a valid "
+		    "repository name", p->y.file, p->y.image);
+	if (!*p->org)
+		return 0;
+	if (ref_parse(&r, p->ref) == -1 || r.digest != NULL) {
+		ref_release(&r);
+		if (org_given)
+			return err_set(EINVAL, "%s '%.80s': '%.80s' is not a "
+			    "valid reference", of, p->org, p->ref);
+		return err_set(EINVAL, "%s: org: '%.80s' is not a valid "
+		    "registry or namespace", p->y.file, p->org);
+	}
+	ref_release(&r);
+	return 0;
+}
+
 static int
 load(struct pkg *p, struct gitcache *gc, const char *dir,
     const struct pkg_opts *o)
@@ -257,6 +286,9 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 		goto out;
 	}
 	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
+	if (check_ref(p, o->org || (o->env_org && *o->env_org) || o->dev) ==
+	    -1)
+		goto out;
 	rc = 0;
 out:
 	/* only a missing package directory is "not found" (pkg.h) */
@@ -610,6 +642,60 @@ str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/*
+ * The Dockerfile is read by the builder from the context, so it must be
+ * a regular file in the package reached through directories alone: no
+ * absolute path, no "..", no symbolic link at any component (a
+ * committed link to /etc/shadow would otherwise be read and its lines
+ * printed in the build log).
+ */
+int
+pkg_dockerfile_check(const char *pkgdir, const char *dockerfile,
+    int missing_ok)
+{
+	struct stat st;
+	char *path, *c, *next;
+	int rc = 0;
+
+	for (c = (char *)dockerfile; *c; c++)	/* names a file in a script */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			break;
+	if (*dockerfile == '\0' || *dockerfile == '/' || *c != '\0')
+		return err_set(EINVAL, "dockerfile '%.80s': not a path inside "
+		    "the package", dockerfile);
+	if (strstr(dockerfile, "..") != NULL)
+		return err_set(EINVAL, "dockerfile '%.80s': cannot expand "
+		    "beyond root of context", dockerfile);
+	path = xasprintf("%s/%s", pkgdir, dockerfile);
+	c = path + strlen(pkgdir) + 1;
+	for (;;) {	/* bounded: one pass per '/' of dockerfile */
+		if ((next = strchr(c, '/')) != NULL)
+			*next = '\0';
+		if (lstat(path, &st) == -1) {
+			if (errno == ENOENT && missing_ok)
+				break;
+			rc = err_set(EINVAL, "dockerfile '%.80s' does not exist "
+			    "or cannot be read", dockerfile);
+			break;
+		}
+		if (next == NULL) {
+			if (!S_ISREG(st.st_mode))
+				rc = err_set(EINVAL, "dockerfile '%.80s': not a "
+				    "regular file", dockerfile);
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc = err_set(EINVAL, "dockerfile '%.80s': '%.80s' is "
+			    "not a directory", dockerfile, path);
+			break;
+		}
+		*next = '/';
+		c = next + 1;
+	}
+	free(path);
+	return rc;
+}
+
 int
 pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
     const char *canonical, json_t **out)
@@ -617,6 +703,8 @@ pkg_plan(struct pkg *p, struct gitcache *gc, char *const *env,
 	json_t *o, *args, *yml_args, *srcs, *dep, *s;
 	size_t i;
 
+	if (pkg_dockerfile_check(p->path, p->y.dockerfile, 1) == -1)
+		return err_wrap("%s", p->y.file);
 	if (pkg_build_args(p, gc, env, &args, &yml_args) == -1)
 		return -1;
 	o = json_object();

@@ -81,6 +81,15 @@ int	pkg_source_check(struct gitcache *gc, const char *pkgdir,
 	    const char *entry, const char *rev, struct pkg_source *s);
 
 /*
+ * The one check of a package's Dockerfile, for the plan (pkg-tag --json)
+ * and the build context: a regular file inside pkgdir, reached without a
+ * symbolic link, named by a relative path without "..". With missing_ok
+ * (the plan: a tag needs no Dockerfile) only one that is absent passes.
+ */
+int	pkg_dockerfile_check(const char *pkgdir, const char *dockerfile,
+	    int missing_ok);
+
+/*
  * Render a tag template (§4.10): only {{.Hash}} (spaces allowed inside
  * the braces) is an action. Caller frees *out.
  */

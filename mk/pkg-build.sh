@@ -89,39 +89,60 @@ check_flags() {
 
 # ---- plan: every package resolved first (§8.2), then what to build ----
 
-# FROM images of Dockerfiles, as "dockerfile image" lines (for ordering)
-from_lines() {
-	[ $# -gt 0 ] || return 0
+# FROM images of a Dockerfile, as "dockerfile<TAB>image" lines (for
+# ordering); a Dockerfile's name holds no control character (pkg-tag)
+from_lines() {	# dockerfile
 	awk 'toupper($1) == "FROM" { for (i = 2; i <= NF; i++)
-		if ($i !~ /^--/) { print FILENAME, $i; break } }' "$@" \
+		if ($i !~ /^--/) { print FILENAME "\t" $i; break } }' "$1" \
 	    2>/dev/null
+}
+
+# a package directory names make targets and variables: pkg.mk refuses
+# the unsafe ones before it runs this, and so does this
+check_dirs() {
+	for d in "$@"; do
+		case $d in
+		-*|*[!A-Za-z0-9._/+@,-]*|'') die "cannot use package directory" \
+		    "'$d': only letters, digits and ._-/+@, are allowed" ;;
+		esac
+	done
+}
+
+# every value of the plans that becomes make text (pkg.mk evals the
+# plan) has only the characters of a reference: no '$', space or "@@"
+check_plan() {	# planfile
+	bad=$(jq -r '[.ref, .canonical, .arches[]] | map(strings
+	    | select((test("^[A-Za-z0-9._:/@+-]*$") | not) or test("@@")))
+	    | .[0] // empty' "$1") || exit 1
+	[ -z "$bad" ] || die "cannot plan: '$bad' is no valid reference"
 }
 
 plan() {
 	check_flags || exit 2
+	check_dirs "$@"
 	tmp=$(workdir) || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	pkgtag --json "$@" >"$tmp/plan" || exit 1
+	check_plan "$tmp/plan"
 	# the platforms of each package: PKG_PLATFORMS, else arches - skipped;
 	# "df FILE" per Dockerfile, "want ARCH REF" per platform to check
 	jq -r --arg plats "${PKG_PLATFORMS:-}" \
 	    --arg skip "${PKG_SKIP_PLATFORMS:-}" '
 	    ($skip | split(" ") | map(select(. != "") | split("/")[1])) as $s
 	    | .canonical as $c
-	    | "df \(.path)/\(.dockerfile)",
-	      ((if $plats != "" then $plats | split(" ") | map(select(. != "")
+	    | ((if $plats != "" then $plats | split(" ") | map(select(. != "")
 	        | split("/")[1]) else .arches - $s end)[] | "want \(.) \($c)")
 	    ' "$tmp/plan" >"$tmp/lines" || exit 1
-	dfs= arches=
+	arches=
 	while read -r k a r; do
-		case $k in
-		df) dfs="$dfs $a" ;;
-		want) echo "$r" >>"$tmp/want.$a"
-		      case " $arches " in *" $a "*) ;; *) arches="$arches $a" ;;
-		      esac ;;
-		esac
+		echo "$r" >>"$tmp/want.$a"
+		case " $arches " in *" $a "*) ;; *) arches="$arches $a" ;; esac
 	done <"$tmp/lines"
-	from_lines $dfs >"$tmp/froms"
+	jq -r '"\(.path)/\(.dockerfile)"' "$tmp/plan" >"$tmp/dfs" || exit 1
+	: >"$tmp/froms"
+	while IFS= read -r f; do
+		from_lines "$f" >>"$tmp/froms"
+	done <"$tmp/dfs"
 	# what the cache has (oci-fetch --cached: no network), one pass per
 	# arch; a JSON string "@ARCH" before each pass's records
 	: >"$tmp/present"
@@ -136,7 +157,7 @@ plan() {
 	    --arg nobuild "$(on "${PKG_NOBUILD:-}" && echo 1)" \
 	    --arg say " ${PKG__SAY:-} " \
 	    --slurpfile plan "$tmp/plan" --slurpfile present "$tmp/present" '
-	    ($froms | split("\n") | map(select(. != "") | split(" "))) as $f
+	    ($froms | split("\n") | map(select(. != "") | split("\t"))) as $f
 	    | ($lines | split("\n") | map(select(startswith("want "))
 	        | split(" ") | {a: .[1], r: .[2]})) as $want
 	    | (reduce $present[] as $x ({a: null, p: []};
@@ -177,8 +198,8 @@ plan() {
 
 # the Dockerfile's FROM images after build-arg substitution, skipping
 # scratch and earlier stages: "raw expanded" lines
-from_images() {	# dockerfile args-json
-	awk -v args="$2" '
+from_images() {	# dockerfile args-lines
+	PKG__ARGS=$2 awk '
 	function expand(s,   out, n, v) {
 		out = ""
 		while (match(s, /\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*/)) {
@@ -188,7 +209,7 @@ from_images() {	# dockerfile args-json
 		}
 		return out s
 	}
-	BEGIN { n = split(args, kv, "\n")
+	BEGIN { n = split(ENVIRON["PKG__ARGS"], kv, "\n")
 		for (i = 1; i <= n; i++) if ((j = index(kv[i], "=")) > 0)
 			val[substr(kv[i], 1, j - 1)] = substr(kv[i], j + 1) }
 	toupper($1) == "ARG" && !seen && (j = index($2, "=")) > 0 {
@@ -242,7 +263,8 @@ from_contexts() {	# ctxdir dockerfile argsfile arch builder
 		buildah)
 			id=$(buildah pull -q --platform "linux/$4" \
 			    "oci:$(cache_link "${1%/*}"):$name") || return 1
-			for k in $(printf '%s\n' "$raw" "$img" | sort -u); do
+			printf '%s\n' "$raw" "$img" | sort -u |
+			while IFS= read -r k; do
 				printf '%s\n' --build-context \
 				    "$k=container-image://$id"
 			done ;;
@@ -294,6 +316,7 @@ untar() {	# tarfile dir
 run_builder() {	# builder arch workdir planfile ref
 	b=$1 a=$2 w=$3 pf=$4 ref=$5
 	df=$(jq -r .dockerfile "$pf")
+	case $df in /*|*..*|'') die "cannot build: dockerfile '$df'" ;; esac
 	case $b in
 	buildctl) plan_opts --opt build-arg: --opt label: "$pf" ;;
 	*) plan_opts --build-arg '' --label '' "$pf" ;;
@@ -303,6 +326,11 @@ run_builder() {	# builder arch workdir planfile ref
 	pkg-buildctx $(cache_opt) -p "linux/$a" "$(jq -r .path "$pf")" \
 	    >"$w/ctx.tar" || return 1
 	mkdir "$w/ctx" && untar "$w/ctx.tar" "$w/ctx" || return 1
+	# the builder reads the Dockerfile of the context, never a link out
+	[ -f "$w/ctx/$df" ] && [ ! -L "$w/ctx/$df" ] &&
+	    case $(realpath -e -- "$w/ctx/$df") in
+	    "$(realpath -e -- "$w/ctx")"/*) ;; *) false ;; esac ||
+	    die "cannot build: dockerfile '$df' is not a file of the context"
 	from_contexts "$w/ctx" "$df" "$w/args" "$a" "$b" >>"$w/opts" ||
 	    return 1
 	nonet= nocache=
@@ -322,7 +350,7 @@ run_builder() {	# builder arch workdir planfile ref
 		${nonet:+unshare -n} buildah build -q --pull=never \
 		    --isolation "${BUILDAH_ISOLATION:-chroot}" \
 		    --ignorefile "$w/noignore" \
-		    --platform "linux/$a" -f "$df" ${nocache:+--no-cache} \
+		    --platform "linux/$a" -f "$w/ctx/$df" ${nocache:+--no-cache} \
 		    --iidfile "$w/iid" "$@" "$w/ctx" >&2 || return 1
 		buildah push -q "$(cat "$w/iid")" "oci-archive:$w/out.tar" \
 		    >&2 || return 1
@@ -356,7 +384,9 @@ host_arch() {
 
 # the plan of one package, into a file: pkg-tag --json
 plan_file() {	# dir file
+	check_dirs "$1"
 	pkgtag --json "$1" >"$2" || exit 1
+	check_plan "$2"
 	ref=$(jq -r .canonical "$2")
 	tag=$(jq -r .ref "$2")
 	[ "$ref" != null ] || die "cannot build '$1': '$tag' is no valid reference"

@@ -42,6 +42,22 @@ export $(PKG__VARS)
 PKG__ENV := $(foreach v,$(PKG__VARS),$(v)='$(subst ','\'',$($(v)))')
 
 PKG__DIRS := $(patsubst %/,%,$(PKGS))
+
+# A package directory's name becomes make targets, variable names and
+# recipe words: only letters, digits and ._-/+@, are allowed, and no
+# leading '-', checked here with make alone before anything expands it
+# again (make cannot quote spaces, ':' or '%' in target names anyway).
+PKG__COMMA := ,
+PKG__SAFE := a b c d e f g h i j k l m n o p q r s t u v w x y z \
+	A B C D E F G H I J K L M N O P Q R S T U V W X Y Z \
+	0 1 2 3 4 5 6 7 8 9 . _ - / + @ $(PKG__COMMA)
+PKG__strip = $(if $(2),$(call PKG__strip,$(subst $(firstword $(2)),,$(1)),$\
+	$(wordlist 2,$(words $(2)),$(2))),$(1))
+PKG__BADDIRS := $(strip $(foreach d,$(PKG__DIRS),$(if $(or $(filter -%,$(d)),$\
+	$(call PKG__strip,$(d),$(PKG__SAFE))),$(d))))
+ifneq ($(PKG__BADDIRS),)
+$(error pkg.mk: cannot use package directory '$(firstword $(PKG__BADDIRS))': only letters, digits and ._-/+@$(PKG__COMMA) are allowed)
+endif
 PKG__ALL  := pkg-build pkg-push pkg-release pkg-manifest pkg-show-tag
 PKG__ONE  := build push release manifest show-tag
 
