@@ -294,7 +294,7 @@ plan_dir(struct buildctx_plan *p, const char *dir)
 	return 0;
 }
 
-/* the Dockerfile lives in the package (linuxkit-compat: §7.4 of doc/) */
+/* the Dockerfile lives in the package (doc/linuxkit-compat.md §7.4) */
 static int
 plan_dockerfile(struct buildctx_plan *p)
 {

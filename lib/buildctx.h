@@ -1,4 +1,4 @@
-/* lib/buildctx.h - the build-context tar stream (linuxkit-compat.md §7)
+/* lib/buildctx.h - the build-context tar stream (doc/linuxkit-compat.md §7)
  *
  * Sources are walked depth-first in byte order, root included. Headers come
  * from lstat: type, permission bits, size, mtime, numeric owner. Symbolic

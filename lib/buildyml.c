@@ -1170,7 +1170,7 @@ out:
 	return rc;
 }
 
-/* ---- depends.docker-images (§3.5) --------------------------------- */
+/* ---- depends.docker-images (doc/linuxkit-compat.md §3.5) ------------ */
 
 static int
 check_dep_path(const struct buildyml *b, const char *pkgdir,

@@ -1,6 +1,6 @@
 /* lib/buildyml.h - a package's build.yml, decoded strictly (libyaml)
  *
- * linuxkit-compat.md §3: unknown and repeated keys are errors at every
+ * doc/linuxkit-compat.md §3: unknown and repeated keys are errors at every
  * depth, types are checked, the messages carry "file:line:". Defaults are
  * LinuxKit (current)'s. The config mapping is kept only as the JSON text
  * of the org.mobyproject.config label, serialised as LinuxKit does.

@@ -1,6 +1,6 @@
 /* lib/gittree.h - the git facts of a package, read in process with libgit2
  *
- * linuxkit-compat.md §4.2-§4.6 and §6.3: the committed tree hash of a
+ * doc/linuxkit-compat.md §4.2-§4.6 and §6.3: the committed tree hash of a
  * path at a revision, whether a path is dirty against HEAD (index, work
  * tree, untracked files that are not ignored), the content hash that
  * makes the "-dirty-<7 hex>" suffix, HEAD's id and GOPKGVERSION.

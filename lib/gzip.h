@@ -1,7 +1,7 @@
 /* lib/gzip.h - gzip layers as docker push does, and check gzipped ones (zlib)
  *
  * A docker save tarball holds its layers uncompressed, and LinuxKit cannot
- * read uncompressed layers from its cache (linuxkit-compat D12), so an
+ * read uncompressed layers from its cache (doc/linuxkit-compat.md D12), so an
  * import stores them gzipped; the config's diff_ids name the uncompressed
  * bytes, which these functions hash as they pass. Safe to call from
  * several threads at once, each with its own fds and writer (messages go

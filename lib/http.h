@@ -1,4 +1,5 @@
-/* lib/http.h - HTTP for the registry client, over libcurl (doc/registry-client.md §5)
+/* lib/http.h - HTTP for the registry client, over libcurl
+ * (doc/registry-client.md §5)
  *
  * One struct http per process holds a curl multi handle; every request,
  * one at a time or many in parallel, is a struct http_req run through it.

@@ -575,7 +575,7 @@ apply_oci_index(struct import *im, const char *ref)
 			goto out;
 	}
 	json_array_foreach(mans, i, d) {
-		/* linuxkit-compat.md §9.6: the first name found wins */
+		/* doc/linuxkit-compat.md §9.6: the first name found wins */
 		name = NULL;
 		if (ref)
 			name = xstrdup(ref);
@@ -827,7 +827,7 @@ docker_roots(struct import *im, const json_t *img, const json_t *root,
 
 /*
  * docker save's manifest.json entry -> a docker v2 schema2 manifest, with
- * the layers gzipped as docker push would (linuxkit-compat D12); the
+ * the layers gzipped as docker push would (doc/linuxkit-compat.md D12); the
  * config, and so the image id, is the tar's.
  */
 static int

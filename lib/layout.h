@@ -122,7 +122,7 @@ json_t	*layout_find(const json_t *index, const char *name);
 /*
  * Name descriptors in one atomic update: for each i, every root entry
  * named names[i] is removed and a copy of descs[i] with the name
- * annotation is appended (linuxkit-compat.md §9.2).
+ * annotation is appended (doc/linuxkit-compat.md §9.2).
  */
 int	 layout_set_refs(struct layout *l, size_t n, const char *const *names,
 	    json_t *const *descs);

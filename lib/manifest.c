@@ -1,4 +1,5 @@
-/* lib/manifest.c - media types and the checks of registry-client.md §6.2 */
+/* lib/manifest.c - media types and manifest checks
+ * (doc/registry-client.md §6.2) */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

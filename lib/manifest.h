@@ -19,7 +19,7 @@
 #define MT_SCHEMA1		"application/vnd.docker.distribution.manifest.v1+json"
 #define MT_SCHEMA1_SIGNED	"application/vnd.docker.distribution.manifest.v1+prettyjws"
 
-/* The Accept list for every manifest request (registry-client.md §3.3). */
+/* The Accept list for every manifest request (doc/registry-client.md §3.3). */
 #define MANIFEST_ACCEPT \
 	MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " \
 	MT_DOCKER_MANIFEST ", " MT_SCHEMA1_SIGNED ", " MT_SCHEMA1
@@ -42,7 +42,7 @@ struct manifest {
 #define MANIFEST_INIT { NULL, MT_KIND_OTHER, NULL }
 
 /*
- * Parse and check a manifest or index (registry-client.md §6.2): strict
+ * Parse and check a manifest or index (doc/registry-client.md §6.2): strict
  * JSON of at most JSONIO_MAX_DOC bytes, schemaVersion 2, one shape only,
  * valid child descriptors, schema1 refused. header_type (Content-Type) and
  * desc_type (the parent descriptor's mediaType) may be NULL; when given

@@ -1,4 +1,5 @@
-/* lib/pkg.c - package tags (linuxkit-compat.md §4) and build inputs (§6) */
+/* lib/pkg.c - package tags and build inputs
+ * (doc/linuxkit-compat.md §4, §6) */
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>

@@ -1,6 +1,6 @@
 /* lib/pkg.h - a LinuxKit package: its tag and its build plan
  *
- * linuxkit-compat.md §4 (tag: org, hash, dirty suffix, extra sources,
+ * doc/linuxkit-compat.md §4 (tag: org, hash, dirty suffix, extra sources,
  * template) and §6 (build args, labels). pkg_load() resolves one package
  * directory exactly as `linuxkit pkg show-tag` does; pkg_plan() adds the
  * facts a build needs, as one JSON object.

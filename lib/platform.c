@@ -213,7 +213,7 @@ platform_to_json(const struct platform *p)
 {
 	json_t *j = json_object();
 
-	/* the key order of linuxkit-compat.md §9.7 */
+	/* the key order of doc/linuxkit-compat.md §9.7 */
 	json_object_set_new(j, "architecture", json_string(p->arch));
 	json_object_set_new(j, "os", json_string(p->os));
 	if (p->os_version[0])

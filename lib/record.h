@@ -12,7 +12,7 @@
 #define RECORD_MAX	(1u << 20)
 
 /*
- * Records (ARCHITECTURE.md §3): one descriptor per line on stdout with
+ * Records (doc/architecture.md §3): one descriptor per line on stdout with
  * "ref" added first. Each is written with one call and flushed when the
  * stream is not a regular file, so a pipe sees records as they happen.
  * ref may be NULL (an unnamed image).

@@ -1,7 +1,7 @@
 /* lib/ref.h - image references: grammar, canonical names, default tag
  *
  * A reference is [host[:port]/]path[:tag][@digest]. Canonical names are
- * LinuxKit's (linuxkit-compat.md §5): "alpine" is docker.io/library/alpine,
+ * LinuxKit's (doc/linuxkit-compat.md §5): "alpine" is docker.io/library/alpine,
  * "a/b" is docker.io/a/b unless "a" looks like a host, and anything with
  * three or more components is left as written.
  */

@@ -1,4 +1,5 @@
-/* lib/registry.c - the OCI distribution API (doc/registry-client.md §2, §3, §6) */
+/* lib/registry.c - the OCI distribution API
+ * (doc/registry-client.md §2, §3, §6) */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>

@@ -148,7 +148,7 @@ test_expect_success 'a cross-repository mount with bearer auth: from= and a pull
 	no_secrets err "$PROXY_LOG"
 '
 
-# --- refused mounts: a plain upload instead (§7.3) ----------------------
+# --- refused mounts: a plain upload instead (doc/registry-client.md §7.3)
 proxy_start --auth bearer --user "$CREDS" --quirk mount=401 || exit 1
 
 test_expect_success 'a mount refused with 401 (Harbor): a plain upload, exit 0' '

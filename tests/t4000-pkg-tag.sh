@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/t4000-pkg-tag.sh - package tags: the dummy vectors of
-# linuxkit-compat.md §14.2 and §14.3, org/dev/template precedence
+# doc/linuxkit-compat.md §14.2 and §14.3, org/dev/template precedence
 test_description='pkg-tag tags, as linuxkit pkg show-tag prints them'
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/t4001-pkg-tag-buildyml.sh - strict build.yml decoding (§3.2, §3.5)
+# tests/t4001-pkg-tag-buildyml.sh - strict build.yml decoding (doc/linuxkit-compat.md §3.2, §3.5)
 test_description='pkg-tag rejects invalid build.yml files, naming the line'
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/t4002-pkg-tag-json.sh - the build plan of pkg-tag --json (§4.12, §6)
+# tests/t4002-pkg-tag-json.sh - the build plan of pkg-tag --json (doc/linuxkit-compat.md §4.12, §6)
 test_description='pkg-tag --json: build args, labels, @lkt: values'
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/t5000-pkg-buildctx.sh - the build context stream (§7, §14.4)
+# tests/t5000-pkg-buildctx.sh - the build context stream (doc/linuxkit-compat.md §7, §14.4)
 test_description='pkg-buildctx writes the context LinuxKit streams to the builder'
 . "$(dirname "$0")/lib.sh"
 . "$HELPERS/registry.sh"

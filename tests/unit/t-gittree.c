@@ -1,6 +1,7 @@
 /* tests/unit/t-gittree.c - tree hash, dirtiness, content hash, templates
  *
- * Builds the §14.1 dummy repository with libgit2 in a temporary directory.
+ * Builds the dummy repository of doc/linuxkit-compat.md §14.1 with libgit2
+ * in a temporary directory.
  */
 #include <errno.h>
 #include <fcntl.h>

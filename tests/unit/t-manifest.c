@@ -1,4 +1,4 @@
-/* tests/unit/t-manifest.c - manifest checks of registry-client.md §6.2 */
+/* tests/unit/t-manifest.c - manifest checks of doc/registry-client.md §6.2 */
 #include <string.h>
 
 #include "err.h"

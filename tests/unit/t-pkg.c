@@ -167,7 +167,7 @@ args_of(struct gitcache *gc, const char *rel, char *const *env)
 	return a;
 }
 
-/* the order and the sources of build args (§6) */
+/* the order and the sources of build args (doc/linuxkit-compat.md §6) */
 static void
 build_args(struct gitcache *gc)
 {

@@ -84,7 +84,7 @@ main(void)
 {
 	struct ref r;
 
-	/* linuxkit-compat.md §5 */
+	/* doc/linuxkit-compat.md §5 */
 	canon("alpine", 0, "docker.io/library/alpine");
 	canon("alpine", 1, "docker.io/library/alpine:latest");
 	canon("alpine:3.19", 1, "docker.io/library/alpine:3.19");
