@@ -173,18 +173,11 @@ check_ref(struct pkg *p, int org_given)
 	return 0;
 }
 
+/* P, C and H of doc/linuxkit-compat.md §4.1: the package directory first */
 static int
-load(struct pkg *p, struct gitcache *gc, const char *dir,
-    const struct pkg_opts *o)
+load_paths(struct pkg *p, const char *dir, const struct pkg_opts *o)
 {
 	struct stat st;
-	struct gittree *g, *hg;
-	struct buf s = BUF_INIT;
-	char *rel = NULL, *hrel = NULL, tree[GITTREE_HEXLEN + 1];
-	char content[65];
-	const char *tmpl;
-	size_t i, n;
-	int rc = -1, d;
 
 	if (!(p->path = abs_clean(dir)))
 		return err_sys(errno, "cannot find the current directory");
@@ -197,20 +190,22 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 		return err_set(EINVAL, "%s is not a directory", p->path);
 	p->commit = xstrdup(o->hash_commit && *o->hash_commit ?
 	    o->hash_commit : "HEAD");
-	if (o->hash_path) {
-		if (!(p->hash_path = abs_clean(o->hash_path)))
-			return err_sys(errno, "cannot find the current "
-			    "directory");
-		n = strlen(p->hash_path);
-		if (strncmp(p->path, p->hash_path, n) != 0)
-			return err_set(EINVAL, "hash path is not a prefix of "
-			    "the package path");
-	} else
+	if (!o->hash_path) {
 		p->hash_path = xstrdup(p->path);
+		return 0;
+	}
+	if (!(p->hash_path = abs_clean(o->hash_path)))
+		return err_sys(errno, "cannot find the current directory");
+	if (strncmp(p->path, p->hash_path, strlen(p->hash_path)) != 0)
+		return err_set(EINVAL, "hash path is not a prefix of the "
+		    "package path");
+	return 0;
+}
 
-	if (buildyml_load(&p->y, p->path, o->build_yml) == -1)
-		return err_as(ERR_FAILURE);
-
+/* org and hash overrides (doc/linuxkit-compat.md §4.9) */
+static void
+load_overrides(struct pkg *p, const struct pkg_opts *o)
+{
 	/* org: --org, then LINUXKIT_PKG_ORG, then --dev, then build.yml */
 	if (o->org)
 		p->org = xstrdup(o->org);
@@ -224,80 +219,119 @@ load(struct pkg *p, struct gitcache *gc, const char *dir,
 		p->hash = xstrdup(o->hash);
 	else
 		p->hash = xstrdup(o->dev ? "dev" : "");
+}
 
-	for (i = 0; i < p->y.extra_sources.n; i++)
-		if (extra_source(p, gc, p->y.extra_sources.v[i]) == -1)
-			goto out;
+/*
+ * The hash from git (§4.3-§4.6): H's tree at C, with the extra sources'
+ * trees folded in, and the dirty suffix of P's content.
+ */
+static int
+git_hash(struct pkg *p, struct gittree *g, const char *rel,
+    struct gittree *hg, const char *hrel)
+{
+	struct buf s = BUF_INIT;
+	char tree[GITTREE_HEXLEN + 1], content[65];
+	size_t i;
 
-	if (gittree_find(gc, p->path, &g, &rel) == -1) {
-		if (errno != ENOENT)
-			goto out;
-		g = NULL;
+	if (gittree_tree_hash(hg, hrel, p->commit, tree) == -1) {
+		if (errno == ENOENT)
+			err_set(EINVAL, "package %s is not in git",
+			    p->hash_path);
+		return -1;
 	}
-	if (g) {
-		p->in_git = 1;
-		if (gittree_find(gc, p->hash_path, &hg, &hrel) == -1) {
-			err_as(ERR_FAILURE);
-			goto out;
-		}
-		d = 0;
-		if (o->force_dirty)
-			d = 1;
-		else if (!strcmp(p->commit, "HEAD") &&
-		    (d = gittree_is_dirty(hg, hrel)) == -1)
-			d = 1;	/* an error while comparing counts as dirty */
-		p->dirty = d;
-		if (!*p->hash) {
-			if (gittree_tree_hash(hg, hrel, p->commit, tree) == -1) {
-				if (errno == ENOENT)
-					err_set(EINVAL, "package %s is not in "
-					    "git", p->hash_path);
-				goto out;
-			}
-			if (p->nsrc) {
-				buf_adds(&s, tree);
-				for (i = 0; i < p->nsrc; i++)
-					buf_adds(&s, p->src[i].hash);
-				sha1_hex(s.data, tree);
-			}
-			free(p->hash);
-			if (p->dirty) {
-				if (gittree_content_hash(g, rel, content) == -1)
-					goto out;
-				p->hash = xasprintf("%s-dirty-%.7s", tree,
-				    content);
-			} else
-				p->hash = xstrdup(tree);
-		}
-		if (gittree_head(g, p->revision) == -1 ||
-		    gittree_gopkgversion(g, &p->gopkgversion) == -1)
-			goto out;
+	if (p->nsrc) {
+		buf_adds(&s, tree);
+		for (i = 0; i < p->nsrc; i++)
+			buf_adds(&s, p->src[i].hash);
+		sha1_hex(s.data, tree);
+		buf_release(&s);
 	}
+	free(p->hash);
+	p->hash = NULL;
+	if (p->dirty) {
+		if (gittree_content_hash(g, rel, content) == -1)
+			return -1;
+		p->hash = xasprintf("%s-dirty-%.7s", tree, content);
+	} else
+		p->hash = xstrdup(tree);
+	return 0;
+}
+
+/* what git says of P: in git, dirty, the hash, HEAD and GOPKGVERSION */
+static int
+load_git(struct pkg *p, struct gitcache *gc, const struct pkg_opts *o)
+{
+	struct gittree *g, *hg;
+	char *rel = NULL, *hrel = NULL;
+	int rc = -1, d;
+
+	if (gittree_find(gc, p->path, &g, &rel) == -1)
+		return errno == ENOENT ? 0 : -1;
+	p->in_git = 1;
+	if (gittree_find(gc, p->hash_path, &hg, &hrel) == -1) {
+		err_as(ERR_FAILURE);
+		goto out;
+	}
+	d = 0;
+	if (o->force_dirty)
+		d = 1;
+	else if (!strcmp(p->commit, "HEAD") &&
+	    (d = gittree_is_dirty(hg, hrel)) == -1)
+		d = 1;	/* an error while comparing counts as dirty */
+	p->dirty = d;
+	if ((!*p->hash && git_hash(p, g, rel, hg, hrel) == -1) ||
+	    gittree_head(g, p->revision) == -1 ||
+	    gittree_gopkgversion(g, &p->gopkgversion) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(rel);
+	free(hrel);
+	return rc;
+}
+
+/* the tag from its template, checked, and the reference (§4.10) */
+static int
+load_tag(struct pkg *p, const struct pkg_opts *o)
+{
+	const char *tmpl;
 
 	tmpl = o->tag && *o->tag ? o->tag : *p->y.tag ? p->y.tag : "{{.Hash}}";
 	if (pkg_render_tag(tmpl, p->hash, &p->tag) == -1)
-		goto out;
+		return -1;
 	if (!*p->tag) {
 		free(p->tag);
 		p->tag = xstrdup("latest");
 	}
 	/* the tag names images, files and URLs: its grammar, nothing else */
-	if (!ref_tag_valid(p->tag)) {
-		err_wrap("package %s", p->path);
-		goto out;
-	}
+	if (!ref_tag_valid(p->tag))
+		return err_wrap("package %s", p->path);
 	p->ref = xasprintf("%s/%s:%s", p->org, p->y.image, p->tag);
-	if (check_ref(p, o->org || (o->env_org && *o->env_org) || o->dev) ==
-	    -1)
+	return check_ref(p, o->org || (o->env_org && *o->env_org) || o->dev);
+}
+
+static int
+load(struct pkg *p, struct gitcache *gc, const char *dir,
+    const struct pkg_opts *o)
+{
+	size_t i;
+	int rc = -1;
+
+	if (load_paths(p, dir, o) == -1)
+		return -1;
+	if (buildyml_load(&p->y, p->path, o->build_yml) == -1)
+		return err_as(ERR_FAILURE);
+	load_overrides(p, o);
+	for (i = 0; i < p->y.extra_sources.n; i++)
+		if (extra_source(p, gc, p->y.extra_sources.v[i]) == -1)
+			goto out;
+	if (load_git(p, gc, o) == -1 || load_tag(p, o) == -1)
 		goto out;
 	rc = 0;
 out:
 	/* only a missing package directory is "not found" (pkg.h) */
 	if (rc == -1 && err_kind() == ERR_NOTFOUND)
 		err_as(ERR_FAILURE);
-	buf_release(&s);
-	free(rel);
-	free(hrel);
 	return rc;
 }
 
