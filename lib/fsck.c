@@ -18,6 +18,7 @@
 #include "fsck.h"
 #include "desc.h"
 #include "jsonio.h"
+#include "strv.h"
 
 #define HASH_BLOCK	(1u << 20)
 #define MAX_THREADS	16
@@ -314,12 +315,6 @@ walk(struct fsck *c)
 	return 0;
 }
 
-static int
-by_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* the names whose walks came to b, sorted and once each, as JSON and text */
 static void
 set_refs(struct fsck *c, struct fsck_problem *p, const struct reach_blob *b,
@@ -333,7 +328,7 @@ set_refs(struct fsck *c, struct fsck_problem *p, const struct reach_blob *b,
 		if ((v[n] = desc_annotation(json_array_get(mans, b->roots[i]),
 		    ANNOT_REF_NAME)))
 			n++;
-	qsort(v, n, sizeof(*v), by_str);
+	qsort(v, n, sizeof(*v), strv_cmp);
 	refs = json_array();
 	for (i = 0; i < n; i++) {
 		if (i && !strcmp(v[i], v[i - 1]))

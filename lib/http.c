@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "http.h"
 #include "monotime.h"
 #include "xalloc.h"
@@ -493,22 +494,20 @@ http_retry_after(const char *v, const char *date, time_t now)
 
 /* ---- per-host configuration (§5.4) ---- */
 
+/* a CA bundle or certificate is a few hundred KiB; more is not one */
+#define CA_FILE_MAX	(16u << 20)
+
+/* append the file at path to b, through lib/fsutil's one reader */
 static int
-read_file(const char *path, struct buf *b)
+append_file(const char *path, struct buf *b)
 {
-	char tmp[65536];
-	FILE *f;
-	size_t n;
+	struct buf f = BUF_INIT;
+	int rc = fs_read_path(path, CA_FILE_MAX, &f);
 
-	int bad;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		buf_add(b, tmp, n);
-	bad = ferror(f);
-	fclose(f);
-	return bad ? -1 : 0;
+	if (rc == 0)
+		buf_add(b, f.data, f.len);
+	buf_release(&f);
+	return rc;
 }
 
 static int
@@ -533,7 +532,7 @@ certs_dir(struct http *h, struct hostcfg *c, const char *dir)
 		char *p = xasprintf("%s/%s", dir, name);
 
 		if (has_suffix(name, ".crt")) {
-			if (read_file(p, &extra) == -1 && c->error == NULL)
+			if (append_file(p, &extra) == -1 && c->error == NULL)
 				c->error = xasprintf("cannot read '%s'", p);
 			buf_adds(&extra, "\n");
 		} else if (has_suffix(name, ".cert") || has_suffix(name, ".key")) {
@@ -566,7 +565,7 @@ certs_dir(struct http *h, struct hostcfg *c, const char *dir)
 		 * The base bundle first: a blob replaces CURLOPT_CAINFO, so
 		 * an unread bundle would silently drop the system's CAs.
 		 */
-		if (h->ca_file != NULL && read_file(h->ca_file,
+		if (h->ca_file != NULL && append_file(h->ca_file,
 		    &c->cablob) == -1 && c->error == NULL)
 			c->error = xasprintf("cannot read the CA bundle '%s'",
 			    h->ca_file);

@@ -17,6 +17,7 @@
 #include "path.h"
 #include "pkg.h"
 #include "ref.h"
+#include "strv.h"
 #include "xalloc.h"
 
 /* a build-arg file is a short list of lines */
@@ -380,12 +381,6 @@ set_absent(json_t *args, const char *k, const char *v)
 		json_object_set_new(args, k, json_string(v));
 }
 
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* the Tag() of a package resolved with defaults only (§6.4) */
 static int
 nested_tag(struct gitcache *gc, const char *dir, char **tag)
@@ -428,7 +423,7 @@ lkt_pkgs(struct gitcache *gc, json_t *args, const char *key,
 	}
 	v = gl.gl_pathv;
 	if (gl.gl_pathc)
-		qsort(v, gl.gl_pathc, sizeof(*v), cmpstr);
+		qsort(v, gl.gl_pathc, sizeof(*v), strv_cmp);
 	for (i = 0; i < gl.gl_pathc; i++) {
 		base = strrchr(v[i], '/');
 		base = base ? base + 1 : v[i];
