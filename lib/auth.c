@@ -1134,13 +1134,47 @@ token_json_free(json_t *j)
 	json_decref(j);
 }
 
+int
+auth_token_parse(const char *body, size_t len, char **token, int64_t *life_s)
+{
+	const char *tok;
+	json_t *j, *v;
+	int64_t life;
+	int rc = -1;
+
+	*token = NULL;
+	*life_s = 0;
+	j = json_loadb(body ? body : "", body ? len : 0,
+	    JSON_REJECT_DUPLICATES, NULL);
+	tok = j ? jstr(j, "token") : NULL;
+	if (tok == NULL || *tok == '\0')
+		tok = j ? jstr(j, "access_token") : NULL;
+	if (tok == NULL || *tok == '\0') {
+		rc = err_set(EIO, "no token");
+	} else if (!http_header_value_ok(tok)) {
+		rc = err_set(EIO, "a token with a control character");
+	} else {
+		v = json_object_get(j, "expires_in");
+		life = json_is_integer(v) ? json_integer_value(v) :
+		    TOKEN_LIFE_MIN_S;
+		if (life < TOKEN_LIFE_MIN_S)
+			life = TOKEN_LIFE_MIN_S;
+		if (life > TOKEN_LIFE_MAX_S)
+			life = TOKEN_LIFE_MAX_S;
+		*token = xstrdup(tok);
+		*life_s = life;
+		rc = 0;
+	}
+	token_json_free(j);
+	return rc;
+}
+
 /* the token service's answer in r: store the token, or -1 with a message */
 static int
 token_reply(struct auth *a, const char *key, const struct http_req *r,
     const char *host, const char **value)
 {
-	const char *tok;
-	json_t *j, *v;
+	char *tok, why[64];
 	int64_t life;
 
 	if (r->status == 401 || r->status == 403) {
@@ -1154,28 +1188,12 @@ token_reply(struct auth *a, const char *key, const struct http_req *r,
 	if (r->status != 200)
 		return err_set(EIO, "token service '%s' answered %ld", host,
 		    r->status);
-	j = json_loadb(r->body.data ? r->body.data : "", r->body.len,
-	    JSON_REJECT_DUPLICATES, NULL);
-	tok = j ? jstr(j, "token") : NULL;
-	if (tok == NULL || *tok == '\0')
-		tok = j ? jstr(j, "access_token") : NULL;
-	if (tok == NULL || *tok == '\0') {
-		token_json_free(j);
-		return err_set(EIO, "token service '%s' gave no token", host);
+	if (auth_token_parse(r->body.data, r->body.len, &tok, &life) == -1) {
+		snprintf(why, sizeof(why), "%s", err_msg());
+		return err_set(EIO, "token service '%s' gave %s", host, why);
 	}
-	if (!http_header_value_ok(tok)) {
-		token_json_free(j);
-		return err_set(EIO, "token service '%s' gave a token with a "
-		    "control character", host);
-	}
-	v = json_object_get(j, "expires_in");
-	life = json_is_integer(v) ? json_integer_value(v) : TOKEN_LIFE_MIN_S;
-	if (life < TOKEN_LIFE_MIN_S)
-		life = TOKEN_LIFE_MIN_S;
-	if (life > TOKEN_LIFE_MAX_S)
-		life = TOKEN_LIFE_MAX_S;
 	*value = token_store(a, key, tok, life);
-	token_json_free(j);
+	zfree(tok);
 	a->fresh = 1;
 	return 0;
 }

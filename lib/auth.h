@@ -84,6 +84,18 @@ int	auth_helper_get(const char *helper, const char *key,
 /* standard base64 of "user:password" entries; -1 on malformed input */
 int	auth_decode_basic(const char *b64, struct auth_cred *c);
 
+/* ---- token service replies ---- */
+
+/*
+ * A token service's JSON reply: "token" (or "access_token") and
+ * "expires_in" seconds. 0 with *token (caller wipes and frees it) and
+ * *life_s clamped to [60, 86400]; -1 with a message ("no token", "a token
+ * with a control character") when it holds none that can be sent. The
+ * copies of the token jansson made are wiped.
+ */
+int	auth_token_parse(const char *body, size_t len, char **token,
+	    int64_t *life_s);
+
 /* ---- per-registry state ---- */
 
 enum auth_scheme { AUTH_NONE, AUTH_BEARER, AUTH_BASIC };

@@ -8,6 +8,26 @@
 #include "jsonio.h"
 #include "platform.h"
 
+/*
+ * A media type goes into Content-Type and Accept headers and into
+ * messages: "type/subtype[;parameters]" of printable ASCII, at most 255
+ * bytes, so no CR, LF or other control character ever leaves a document.
+ */
+static int
+media_type_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 255 || !strchr(s, '/') ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	    (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 int
 desc_check(const json_t *d, const char *what)
 {
@@ -18,6 +38,13 @@ desc_check(const json_t *d, const char *what)
 		return err_set(EINVAL, "%s: descriptor is not an object", what);
 	if (!json_is_string(json_object_get(d, "mediaType")))
 		return err_set(EINVAL, "%s: descriptor has no mediaType", what);
+	if (!media_type_ok(desc_media_type(d)))
+		return err_set(EINVAL, "%s: descriptor has a mediaType that is "
+		    "not a media type", what);
+	if ((a = json_object_get(d, "artifactType")) && (!json_is_string(a) ||
+	    !media_type_ok(json_string_value(a))))
+		return err_set(EINVAL, "%s: descriptor has an artifactType that "
+		    "is not a media type", what);
 	if (!json_is_string(json_object_get(d, "digest")))
 		return err_set(EINVAL, "%s: descriptor has no digest", what);
 	if (digest_parse(desc_digest(d), NULL, NULL) == -1)

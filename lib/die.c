@@ -44,6 +44,10 @@ escape_into(char *out, size_t n, size_t cap, const char *s)
 	return n;
 }
 
+/* the attribute lets -Wformat-nonliteral (clang) see fmt is checked */
+static void vmsg(const char *, va_list, const char *)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 vmsg(const char *fmt, va_list ap, const char *suffix)
 {

@@ -19,6 +19,8 @@
 #include "ref.h"
 #include "xalloc.h"
 
+#define MAX_DEPTH	4	/* nested indexes */
+
 void
 dockersave_image_release(struct dockersave_image *img)
 {
@@ -60,7 +62,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 	size_t i;
 	int depth, score, top, rc = -1;
 
-	for (depth = 0; depth < 4; depth++) {
+	for (depth = 0; depth < MAX_DEPTH; depth++) {
 		mt = desc_media_type(*desc);
 		buf_reset(&b);
 		if (layout_blob_read(l, desc_digest(*desc), JSONIO_MAX_DOC,
@@ -75,9 +77,8 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 				if (!layout_blob_has(l, desc_digest(e),
 				    desc_size(e))) {
 					json_decref(kids);
-					err_set(ENOENT, "blob %s of image %s is "
-					    "not in the cache", desc_digest(e),
-					    ref);
+					err_notfound("blob '%s' is not in the "
+					    "cache", desc_digest(e));
 					goto out;
 				}
 			json_decref(kids);
@@ -101,8 +102,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 		if (!best) {
 			json_decref(kids);
 			platform_format(plat, want, sizeof(want));
-			err_set(ENOENT, "image %s has no %s manifest", ref,
-			    want);
+			err_notfound("no %s manifest", want);
 			goto out;
 		}
 		json_incref(best);
@@ -110,7 +110,7 @@ narrow(struct layout *l, const char *ref, const struct platform *plat,
 		json_decref(*desc);
 		*desc = best;
 	}
-	err_set(EINVAL, "image %s: indexes nested too deeply", ref);
+	err_set(EINVAL, "indexes nested more than %d deep", MAX_DEPTH);
 out:
 	manifest_release(&m);
 	buf_release(&b);
@@ -130,10 +130,10 @@ dockersave_resolve(struct layout *l, const char *ref,
 	if (ref_parse(&r, ref) == -1 || !(canon = ref_canonical(ref, 0)))
 		goto out;
 	if (layout_resolve(l, canon, &desc) == -1) {
-		if (errno != ENOENT)
+		if (err_kind() != ERR_NOTFOUND)
 			goto out;
 		if (!(desc = by_digest(l, r.digest))) {
-			err_set(ENOENT, "image %s is not in the cache", ref);
+			err_notfound("not in the cache");
 			goto out;
 		}
 	}
@@ -212,17 +212,76 @@ seen(json_t *set, const char *name)
 	return 0;
 }
 
+/* the layers of one image, each blob written once per tarball */
+static int
+add_layers(struct archive *a, struct layout *l, const char *ref,
+    const json_t *layers, json_t *names, json_t *lay)
+{
+	json_t *e;
+	char *name;
+	size_t j;
+	int rc = 0;
+
+	json_array_foreach(layers, j, e) {
+		if (desc_check(e, ref) == -1)
+			return -1;
+		name = xasprintf("%s/layer.tar", hex_of(desc_digest(e)));
+		json_array_append_new(lay, json_string(name));
+		if (!seen(names, name) &&
+		    (tarx_write_entry(a, hex_of(desc_digest(e)), 1, 0) == -1 ||
+		    add_blob(a, l, name, e) == -1))
+			rc = -1;
+		free(name);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* one image: its layers and config into the tarball, its record into top */
+static int
+add_image(struct archive *a, struct layout *l,
+    const struct dockersave_image *img, json_t *names, json_t *top)
+{
+	struct buf b = BUF_INIT;
+	json_t *m = NULL, *cfg, *rec, *lay = json_array();
+	char *name = NULL;
+	int rc = -1;
+
+	if (layout_blob_read(l, desc_digest(img->manifest), JSONIO_MAX_DOC,
+	    &b) == -1 || !(m = jsonio_parse(b.data, b.len, img->ref)))
+		goto out;
+	cfg = json_object_get(m, "config");
+	if (desc_check(cfg, img->ref) == -1 || add_layers(a, l, img->ref,
+	    json_object_get(m, "layers"), names, lay) == -1)
+		goto out;
+	name = xasprintf("%s.json", hex_of(desc_digest(cfg)));
+	rec = json_object();
+	json_object_set_new(rec, "Config", json_string(name));
+	json_object_set_new(rec, "RepoTags", img->repo_tag ?
+	    json_pack("[s]", img->repo_tag) : json_null());
+	json_object_set(rec, "Layers", lay);
+	json_array_append_new(top, rec);
+	if (!seen(names, name) && add_blob(a, l, name, cfg) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(name);
+	json_decref(lay);
+	json_decref(m);
+	buf_release(&b);
+	return rc;
+}
+
 int
 dockersave_write(struct layout *l, const struct dockersave_image *imgs,
     size_t n, int fd)
 {
 	struct archive *a = archive_write_new();
 	struct tarx_sink sink = TARX_SINK_INIT;
-	struct buf b = BUF_INIT, out = BUF_INIT;
-	json_t *top = json_array(), *names = json_object(), *m = NULL;
-	json_t *layers, *e, *rec, *cfg, *lay;
-	char *name;
-	size_t i, j;
+	struct buf out = BUF_INIT;
+	json_t *top = json_array(), *names = json_object();
+	size_t i;
 	int rc = -1;
 
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
@@ -231,50 +290,9 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 		ar_fail(a, "docker save tarball");
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		buf_reset(&b);
-		json_decref(m);
-		m = NULL;
-		if (layout_blob_read(l, desc_digest(imgs[i].manifest),
-		    JSONIO_MAX_DOC, &b) == -1 ||
-		    !(m = jsonio_parse(b.data, b.len, imgs[i].ref)))
+	for (i = 0; i < n; i++)
+		if (add_image(a, l, &imgs[i], names, top) == -1)
 			goto out;
-		cfg = json_object_get(m, "config");
-		layers = json_object_get(m, "layers");
-		if (desc_check(cfg, imgs[i].ref) == -1)
-			goto out;
-		rec = json_object();
-		lay = json_array();
-		json_array_foreach(layers, j, e) {
-			if (desc_check(e, imgs[i].ref) == -1) {
-				json_decref(rec);
-				json_decref(lay);
-				goto out;
-			}
-			name = xasprintf("%s/layer.tar", hex_of(desc_digest(e)));
-			json_array_append_new(lay, json_string(name));
-			if (!seen(names, name) &&
-			    (tarx_write_entry(a, hex_of(desc_digest(e)), 1, 0) == -1 ||
-			    add_blob(a, l, name, e) == -1)) {
-				free(name);
-				json_decref(rec);
-				json_decref(lay);
-				goto out;
-			}
-			free(name);
-		}
-		name = xasprintf("%s.json", hex_of(desc_digest(cfg)));
-		json_object_set_new(rec, "Config", json_string(name));
-		json_object_set_new(rec, "RepoTags", imgs[i].repo_tag ?
-		    json_pack("[s]", imgs[i].repo_tag) : json_null());
-		json_object_set_new(rec, "Layers", lay);
-		json_array_append_new(top, rec);
-		if (!seen(names, name) && add_blob(a, l, name, cfg) == -1) {
-			free(name);
-			goto out;
-		}
-		free(name);
-	}
 	jsonio_dump(top, &out);
 	if (add_mem(a, "manifest.json", out.data, out.len) == -1)
 		goto out;
@@ -292,10 +310,8 @@ out:
 		tarx_write_abort(a, &sink);
 	else
 		archive_write_free(a);
-	json_decref(m);
 	json_decref(top);
 	json_decref(names);
-	buf_release(&b);
 	buf_release(&out);
 	return rc;
 }

@@ -24,8 +24,9 @@ struct dockersave_image {
 /*
  * Find ref in the cache: by its canonical name, else by a root entry with
  * the digest ref is pinned to. An index is narrowed to the image manifest
- * for plat. -1 with ENOENT (and a message naming ref) when the image,
- * the platform or one of its blobs is not in the cache.
+ * for plat. -1 with a message (which leaves naming ref to the caller),
+ * kind "not found" when the image, the platform or one of its blobs is
+ * not in the cache.
  */
 int	dockersave_resolve(struct layout *l, const char *ref,
 	    const struct platform *plat, struct dockersave_image *img);

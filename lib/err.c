@@ -21,6 +21,9 @@ append(const char *s)
 	msg[n + k] = '\0';
 }
 
+static int vset(int, enum err_kind, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static int
 vset(int errnum, enum err_kind k, const char *fmt, va_list ap)
 {

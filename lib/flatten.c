@@ -223,9 +223,14 @@ one_entry(struct flat *f, struct archive *in, struct archive_entry *e,
 {
 	const char *name = archive_entry_pathname_utf8(e), *base, *link;
 
-	if (!name)
-		name = archive_entry_pathname(e);
-	if (!name || clean_name(name, path) == -1)
+	/* the output is written in UTF-8: libarchive cannot write other bytes */
+	if (!name || (archive_entry_symlink(e) &&
+	    !archive_entry_symlink_utf8(e)) || (archive_entry_hardlink(e) &&
+	    !archive_entry_hardlink_utf8(e)))
+		return err_set(EINVAL, "%s: entry '%s' has a name or link that "
+		    "is not UTF-8", f->what, archive_entry_pathname(e) ?
+		    archive_entry_pathname(e) : "(no name)");
+	if (clean_name(name, path) == -1)
 		return err_set(EINVAL, "%s: entry '%s' climbs out of the root",
 		    f->what, name ? name : "(no name)");
 	if (path->len == 0)
@@ -241,8 +246,7 @@ one_entry(struct flat *f, struct archive *in, struct archive_entry *e,
 			    json_true());
 		return 0;
 	}
-	if ((link = archive_entry_hardlink_utf8(e)) ||
-	    (link = archive_entry_hardlink(e)))
+	if ((link = archive_entry_hardlink_utf8(e)))
 		return hard_link(f, e, path->data, link, tmp);
 	return emit(f, in, e, path->data);
 }

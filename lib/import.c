@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "digest.h"
 #include "err.h"
@@ -834,7 +835,7 @@ publish(struct import *im)
 		names[n] = r->roots[i].name;
 		descs[n++] = r->roots[i].desc;
 	}
-	rc = n ? layout_set_refs(im->l, n, names, descs) : 0;
+	rc = n ? cache_set_refs(im->l, n, names, descs) : 0;
 	free(names);
 	free(descs);
 	return rc;

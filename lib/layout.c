@@ -695,7 +695,7 @@ layout_index_load(struct layout *l, json_t **index)
 }
 
 static json_t *
-find_name(json_t *index, const char *name)
+find_name(const json_t *index, const char *name)
 {
 	json_t *d, *found = NULL;
 	const char *n;
@@ -707,24 +707,33 @@ find_name(json_t *index, const char *name)
 	return found;
 }
 
+json_t *
+layout_find(const json_t *index, const char *name)
+{
+	const char *last = strrchr(name, '/');
+	json_t *d;
+	char *tagged;
+
+	if ((d = find_name(index, name)))
+		return d;
+	last = last ? last + 1 : name;
+	if (strchr(last, ':') || strchr(last, '@'))
+		return NULL;
+	tagged = xasprintf("%s:latest", name);
+	d = find_name(index, tagged);
+	free(tagged);
+	return d;
+}
+
 int
 layout_resolve(struct layout *l, const char *name, json_t **desc)
 {
-	const char *last = strrchr(name, '/');
 	json_t *index, *d;
-	char *tagged;
 
 	*desc = NULL;
 	if (layout_index_load(l, &index) == -1)
 		return -1;
-	d = find_name(index, name);
-	last = last ? last + 1 : name;
-	if (!d && !strchr(last, ':') && !strchr(last, '@')) {
-		tagged = xasprintf("%s:latest", name);
-		d = find_name(index, tagged);
-		free(tagged);
-	}
-	if (d)
+	if ((d = layout_find(index, name)))
 		*desc = json_deep_copy(d);
 	json_decref(index);
 	if (!d)
@@ -787,66 +796,4 @@ layout_set_refs(struct layout *l, size_t n, const char *const *names,
 	struct set_refs s = { n, names, descs };
 
 	return layout_update(l, set_refs_fn, &s);
-}
-
-/* does desc reach digest, looking into indexes? */
-static int
-reaches(struct layout *l, const json_t *desc, const char *digest, int depth,
-    struct buf *scratch)
-{
-	struct manifest m = MANIFEST_INIT;
-	const char *d = desc_digest(desc);
-	json_t *kids, *k;
-	size_t i;
-	int found = 0;
-
-	if (!d)
-		return 0;
-	if (strcmp(d, digest) == 0)
-		return 1;
-	if (depth > 8 || manifest_kind(desc_media_type(desc)) != MT_KIND_INDEX)
-		return 0;
-	/* an index we cannot read might reach it: keep the blob */
-	if (layout_blob_read(l, d, JSONIO_MAX_DOC, scratch) == -1 ||
-	    manifest_parse(&m, scratch->data, scratch->len, NULL,
-	    desc_media_type(desc), d) == -1)
-		return 1;
-	kids = manifest_children(&m);
-	json_array_foreach(kids, i, k)
-		if ((found = reaches(l, k, digest, depth + 1, scratch)))
-			break;
-	json_decref(kids);
-	manifest_release(&m);
-	return found;
-}
-
-static int
-drop_fn(json_t *index, void *arg)
-{
-	struct { struct layout *l; const char *digest; } *a = arg;
-	struct buf scratch = BUF_INIT;
-	char rel[DIGEST_MAX + 16];
-	json_t *d;
-	size_t i;
-	int keep = 0;
-
-	json_array_foreach(json_object_get(index, "manifests"), i, d)
-		if ((keep = reaches(a->l, d, a->digest, 0, &scratch)))
-			break;
-	buf_release(&scratch);
-	if (!keep && blob_relpath(a->digest, rel, sizeof(rel)) == 0 &&
-	    unlinkat(a->l->dirfd, rel, 0) == -1 && errno != ENOENT)
-		return err_sys(errno, "cannot remove blob '%s' from '%s'",
-		    a->digest, a->l->path);
-	return 1;	/* index.json itself is unchanged */
-}
-
-int
-layout_drop_if_unreachable(struct layout *l, const char *digest)
-{
-	struct { struct layout *l; const char *digest; } a = { l, digest };
-
-	if (digest_parse(digest, NULL, NULL) == -1)
-		return -1;
-	return layout_update(l, drop_fn, &a);
 }

@@ -102,6 +102,8 @@ int	 layout_index_load(struct layout *l, json_t **index);
  * has no tag or digest; *desc is a new reference. -1 with ENOENT if absent.
  */
 int	 layout_resolve(struct layout *l, const char *name, json_t **desc);
+/* the same lookup in an index already loaded; a borrowed entry or NULL */
+json_t	*layout_find(const json_t *index, const char *name);
 /*
  * Name descriptors in one atomic update: for each i, every root entry
  * named names[i] is removed and a copy of descs[i] with the name
@@ -115,12 +117,5 @@ int	 layout_set_refs(struct layout *l, size_t n, const char *const *names,
  */
 int	 layout_update(struct layout *l, int (*fn)(json_t *index, void *arg),
 	    void *arg);
-
-/*
- * Remove a blob that no name reaches any more, looking through indexes
- * (linuxkit-compat.md §9.8, for the index a merge replaced). Under the
- * lock; 0 whether or not it was removed.
- */
-int	 layout_drop_if_unreachable(struct layout *l, const char *digest);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "digest.h"
 #include "err.h"
@@ -18,26 +19,18 @@
 #include "pull.h"
 #include "ref.h"
 #include "registry.h"
-
-#define MAX_DEPTH	4	/* nested indexes */
+#include "regpool.h"
 
 struct puller {
-	enum pull_mode	 mode;
 	struct platform	 plats[PULL_MAX_PLATFORMS];
 	size_t		 nplat;
 	int		 explicit_plat;
 	int		 all;
 	int		 pull;
-	int		 jobs;
-	int		 debug;
-	const char	*tool;
 	const char	*cache;
-	const char *const *insecure;
+	struct regpool	*pool;
 	http_log_fn	*log;
 	void		*log_arg;
-	struct http	*h;
-	struct registry	**regs;
-	size_t		 nregs;
 	struct layout	 l;
 	int		 have_layout;
 };
@@ -49,13 +42,22 @@ struct plan {
 	char		*repo_ref;	/* tag or digest to ask the registry for */
 	json_t		*root;		/* descriptor of the root */
 	json_t		*records;	/* records after the root: platform children */
-	json_t		*names;		/* [name, desc] pairs for index.json */
+	/*
+	 * digest -> 1 (walked) or 2 (walked and recorded): an index that
+	 * lists one child many times, nested, costs one walk per digest
+	 */
+	json_t		*seen;
 	struct reg_fetch *fetch;	/* NULL: cache only */
 	struct registry	*reg;
-	int		 warm;		/* everything was present */
 };
 
+static void say(struct puller *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* a warning (0) or a note (1) through the caller's hook */
+static void say(struct puller *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 say(struct puller *c, int level, const char *fmt, ...)
 {
@@ -70,28 +72,8 @@ say(struct puller *c, int level, const char *fmt, ...)
 	c->log(c->log_arg, level, msg);
 }
 
-static struct registry *
-reg_for(struct puller *c, const char *domain)
-{
-	size_t i;
-
-	if (c->h == NULL) {
-		struct http_opts o = { .tool = c->tool,
-		    .insecure = c->insecure, .max_per_host = c->jobs,
-		    .debug = c->debug, .log = c->log, .log_arg = c->log_arg };
-
-		if ((c->h = http_new(&o)) == NULL)
-			return NULL;
-	}
-	for (i = 0; i < c->nregs; i++)
-		if (strcmp(c->regs[i]->domain, domain) == 0)
-			return c->regs[i];
-	c->regs = xrealloc(c->regs, (c->nregs + 1) * sizeof(*c->regs));
-	return c->regs[c->nregs++] = registry_new(c->h, domain, c->jobs);
-}
-
 static int
-open_cache(struct puller *c)
+open_cache(struct puller *c, int flags)
 {
 	char *dir;
 	int rc;
@@ -99,7 +81,7 @@ open_cache(struct puller *c)
 	if (c->have_layout)
 		return 0;
 	dir = layout_default_path(c->cache);
-	rc = layout_open(&c->l, dir, LAYOUT_CREATE);
+	rc = layout_open(&c->l, dir, flags);
 	free(dir);
 	if (rc == 0)
 		c->have_layout = 1;
@@ -115,21 +97,67 @@ foreign(const json_t *d)
 	    strstr(mt, ".nondistributable.") != NULL);
 }
 
-/* ---- choosing index entries (linuxkit-compat.md §9.4, D1) ---- */
-
 /*
- * Fill *chosen with the entries of an index to keep: the best match for
- * each wanted platform (records), plus every entry without a real
- * platform (*extra). -1 with ENOENT naming the missing platforms.
+ * The registry's own message names the manifest it was asked for, which
+ * for the root is the subject the tool names already: keep the reason.
  */
 static int
-select_entries(struct puller *c, const json_t *index, const char *what,
+root_failed(void)
+{
+	if (err_kind() == ERR_NOTFOUND)
+		return err_notfound("not found in the registry");
+	return -1;
+}
+
+/* ---- choosing index entries (oci-fetch(1), PLATFORMS) ---- */
+
+/* the entry of m that best matches want, or NULL */
+static json_t *
+best_entry(const json_t *m, const struct platform *want)
+{
+	struct platform have;
+	json_t *d, *best = NULL;
+	size_t i;
+	int s, score = 0;
+
+	json_array_foreach(m, i, d) {
+		json_t *p = json_object_get(d, "platform");
+
+		if (!json_is_object(p) || !platform_is_real(p) ||
+		    platform_from_json(&have, p) == -1)
+			continue;
+		if ((s = platform_match(want, &have)) > score) {
+			score = s;
+			best = d;
+		}
+	}
+	return best;
+}
+
+static void
+append_once(json_t *a, json_t *d)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++)
+		if (json_array_get(a, i) == d)
+			return;
+	json_array_append(a, d);
+}
+
+int
+puller_select(struct puller *c, const json_t *index, const char *what,
     json_t *chosen, json_t *extra)
 {
 	json_t *m = json_object_get(index, "manifests"), *d;
 	struct buf missing = BUF_INIT;
+	char pf[128];
 	size_t i, k;
 
+	if (json_array_size(m) > PULL_MAX_ENTRIES)
+		return err_set(EINVAL, "%s%s%s has %zu entries, more than %d",
+		    what ? "index '" : "the index", what ? what : "",
+		    what ? "'" : "", json_array_size(m), PULL_MAX_ENTRIES);
 	json_array_foreach(m, i, d) {
 		json_t *p = json_object_get(d, "platform");
 
@@ -141,79 +169,68 @@ select_entries(struct puller *c, const json_t *index, const char *what,
 	if (c->all)
 		return 0;
 	for (k = 0; k < c->nplat; k++) {
-		json_t *best = NULL;
-		int score = 0;
-
-		json_array_foreach(m, i, d) {
-			struct platform have;
-			json_t *p = json_object_get(d, "platform");
-			int s;
-
-			if (!json_is_object(p) || !platform_is_real(p) ||
-			    platform_from_json(&have, p) == -1)
-				continue;
-			if ((s = platform_match(&c->plats[k], &have)) > score) {
-				score = s;
-				best = d;
-			}
-		}
-		if (best == NULL) {
-			char pf[128];
-
-			platform_format(&c->plats[k], pf, sizeof(pf));
-			buf_addf(&missing, "%s%s", missing.len ? ", " : "", pf);
+		if ((d = best_entry(m, &c->plats[k])) != NULL) {
+			append_once(chosen, d);
 			continue;
 		}
-		for (i = 0; i < json_array_size(chosen); i++)
-			if (json_array_get(chosen, i) == best)
-				break;
-		if (i == json_array_size(chosen))
-			json_array_append(chosen, best);
+		platform_format(&c->plats[k], pf, sizeof(pf));
+		buf_addf(&missing, "%s%s", missing.len ? ", " : "", pf);
 	}
 	if (missing.len > 0) {
-		err_set(ENOENT, "index %s does not contain target platforms %s",
-		    what, missing.data);
+		err_notfound("%s%s%s does not contain target platforms %s",
+		    what ? "index '" : "the index", what ? what : "",
+		    what ? "'" : "", missing.data);
 		buf_release(&missing);
 		return -1;
 	}
 	return 0;
 }
 
-/* the platform of an image config, checked against the wanted one */
+/*
+ * The platform of an image config, checked against the wanted one: a
+ * single image for another platform lacks the one asked for ("not
+ * found", as an index without it), and only warns when none was asked.
+ */
 static int
-check_config_platform(struct puller *c, const struct buf *cfg, const char *name,
-    json_t **platform)
+check_config_platform(struct puller *c, const struct buf *cfg, json_t **platform)
 {
 	struct platform have;
 	char hs[128], ws[128];
 	json_t *j;
-	int rc = 0;
 
 	*platform = NULL;
 	if ((j = jsonio_parse(cfg->data, cfg->len, "image config")) == NULL)
 		return -1;
 	if (platform_from_json(&have, j) == -1) {
 		json_decref(j);
-		return err_set(EINVAL, "the image config has no platform");
+		/* missing, or a field that is no platform field (../x) */
+		return err_wrap("the image config has no valid platform");
 	}
 	json_decref(j);
 	*platform = platform_to_json(&have);
 	platform_format(&have, hs, sizeof(hs));
 	platform_format(&c->plats[0], ws, sizeof(ws));
-	if (!c->all && platform_match(&c->plats[0], &have) == 0) {
-		if (c->explicit_plat)
-			rc = err_set(ENOENT, "'%s' is a single image for %s, "
-			    "not %s", name, hs, ws);
-		else
-			say(c, 0, "'%s' is a single image for %s, not the "
-			    "host's %s", name, hs, ws);
-	}
-	return rc;
+	if (c->all || platform_match(&c->plats[0], &have) != 0)
+		return 0;
+	if (c->explicit_plat)
+		return err_notfound("a single image for %s, not %s", hs, ws);
+	say(c, 0, "a single image for %s, not the host's %s", hs, ws);
+	return 0;
+}
+
+/* a single image serves one platform */
+static int
+check_single(struct puller *c)
+{
+	if (c->nplat > 1 && !c->all)
+		return err_notfound("a single image cannot serve %zu platforms",
+		    c->nplat);
+	return 0;
 }
 
 /* ---- the cache side ---- */
 
-/* read and check a manifest blob from the cache */
+/* read, verify and parse a manifest blob from the cache */
 static int
 cached_manifest(struct puller *c, const json_t *d, struct manifest *m)
 {
@@ -221,7 +238,8 @@ cached_manifest(struct puller *c, const json_t *d, struct manifest *m)
 	int rc;
 
 	if (!layout_blob_has(&c->l, desc_digest(d), desc_size(d)))
-		return err_set(ENOENT, "not in the cache");
+		return err_notfound("manifest '%s' is not in the cache",
+		    desc_digest(d));
 	if (layout_blob_read(&c->l, desc_digest(d), JSONIO_MAX_DOC, &b) == -1) {
 		buf_release(&b);
 		return -1;
@@ -232,92 +250,122 @@ cached_manifest(struct puller *c, const json_t *d, struct manifest *m)
 	return rc;
 }
 
-/* are a manifest or index and everything it needs in the cache? */
+static int complete(struct puller *, const json_t *, int, json_t *, json_t *);
+
+/* every chosen and extra entry of a cached index is complete */
 static int
-complete(struct puller *c, const json_t *d, int depth, json_t *records)
+complete_index(struct puller *c, const struct manifest *m, const char *what,
+    int depth, json_t *memo, json_t *records)
 {
-	struct manifest m = MANIFEST_INIT;
-	json_t *kids, *k;
+	json_t *chosen = json_array(), *extra = json_array(), *k;
 	size_t i;
-	int ok = 0;
+	int ok;
 
-	if (depth > MAX_DEPTH || cached_manifest(c, d, &m) == -1)
-		return 0;
-	if (m.kind == MT_KIND_INDEX) {
-		json_t *chosen = json_array(), *extra = json_array();
-
-		if (select_entries(c, m.json, desc_digest(d), chosen, extra) == 0) {
-			ok = 1;
-			json_array_foreach(chosen, i, k) {
-				if (!complete(c, k, depth + 1, NULL))
-					ok = 0;
-				else if (records != NULL)
-					json_array_append(records, k);
-			}
-			json_array_foreach(extra, i, k)
-				if (!complete(c, k, depth + 1, NULL))
-					ok = 0;
-		}
-		json_decref(chosen);
-		json_decref(extra);
-		goto out;
+	ok = puller_select(c, m->json, what, chosen, extra) == 0;
+	json_array_foreach(chosen, i, k) {
+		if (!ok || !(ok = complete(c, k, depth + 1, memo, NULL)))
+			break;
+		if (records != NULL)
+			json_array_append(records, k);
 	}
-	kids = manifest_children(&m);
-	ok = 1;
-	json_array_foreach(kids, i, k)
-		if (!foreign(k) && !layout_blob_has(&c->l, desc_digest(k),
-		    desc_size(k)))
-			ok = 0;
-	json_decref(kids);
-out:
-	manifest_release(&m);
+	json_array_foreach(extra, i, k)
+		if (!ok || !(ok = complete(c, k, depth + 1, memo, NULL)))
+			break;
+	json_decref(chosen);
+	json_decref(extra);
 	return ok;
 }
 
 /*
- * Cache first (§9.4 step 2): 1 when the name and everything the wanted
- * platforms need are present, with p->root and p->records filled.
+ * Are a manifest or index and everything it needs in the cache? memo
+ * holds the answer per digest, so a child listed many times is read once.
  */
 static int
-warm(struct puller *c, struct plan *p)
+complete(struct puller *c, const json_t *d, int depth, json_t *memo,
+    json_t *records)
 {
 	struct manifest m = MANIFEST_INIT;
-	json_t *d = NULL, *records = json_array();
+	json_t *was = json_object_get(memo, desc_digest(d)), *kids, *k;
+	size_t i;
 	int ok = 0;
 
-	if (layout_resolve(&c->l, p->name, &d) == -1)
-		goto out;
-	if (!complete(c, d, 0, records))
-		goto out;
-	if (cached_manifest(c, d, &m) == -1)
-		goto out;
-	if (m.kind == MT_KIND_MANIFEST) {
-		struct buf cfg = BUF_INIT;
-		json_t *cd = json_object_get(m.json, "config"), *plat = NULL;
-
-		if (c->nplat > 1 && !c->all)
-			goto out_m;
-		if (layout_blob_read(&c->l, desc_digest(cd), JSONIO_MAX_DOC,
-		    &cfg) == -1 || check_config_platform(c, &cfg, p->name,
-		    &plat) == -1) {
-			buf_release(&cfg);
-			json_decref(plat);
-			goto out_m;
-		}
-		buf_release(&cfg);
-		json_object_set_new(d, "platform", plat);
+	if (was != NULL && records == NULL)
+		return json_is_true(was);
+	if (depth > PULL_MAX_DEPTH || cached_manifest(c, d, &m) == -1)
+		ok = 0;
+	else if (m.kind == MT_KIND_INDEX)
+		ok = complete_index(c, &m, desc_digest(d), depth, memo,
+		    records);
+	else {
+		ok = 1;
+		kids = manifest_children(&m);
+		json_array_foreach(kids, i, k)
+			if (!foreign(k) && !layout_blob_has(&c->l,
+			    desc_digest(k), desc_size(k)))
+				ok = 0;
+		json_decref(kids);
 	}
-	p->root = desc_new(desc_media_type(d), desc_digest(d), desc_size(d));
-	if (json_object_get(d, "platform"))
-		json_object_set(p->root, "platform",
-		    json_object_get(d, "platform"));
-	p->records = records;
+	manifest_release(&m);
+	json_object_set_new(memo, desc_digest(d), json_boolean(ok));
+	err_clear();
+	return ok;
+}
+
+/* a cached single image: its config read, verified and its platform set */
+static int
+warm_single(struct puller *c, const struct manifest *m, json_t *root)
+{
+	struct buf cfg = BUF_INIT;
+	json_t *cd = json_object_get(m->json, "config"), *plat = NULL;
+	int rc = -1;
+
+	if (check_single(c) == 0 && layout_blob_read(&c->l, desc_digest(cd),
+	    JSONIO_MAX_DOC, &cfg) == 0 &&
+	    check_config_platform(c, &cfg, &plat) == 0) {
+		json_object_set(root, "platform", plat);
+		rc = 0;
+	}
+	json_decref(plat);
+	buf_release(&cfg);
+	return rc;
+}
+
+int
+puller_cached(struct puller *c, const char *name, struct pull_result *res)
+{
+	struct manifest m = MANIFEST_INIT;
+	json_t *d = NULL, *memo = json_object(), *records = json_array();
+	int ok = 0;
+
+	*res = (struct pull_result)PULL_RESULT_INIT;
+	/* a question: a cache that does not exist holds nothing */
+	if (open_cache(c, 0) == -1) {
+		json_decref(memo);
+		json_decref(records);
+		if (err_kind() != ERR_NOTFOUND)
+			return -1;
+		err_clear();
+		return 0;
+	}
+	if (layout_resolve(&c->l, name, &d) == -1 ||
+	    !complete(c, d, 0, memo, records) ||
+	    cached_manifest(c, d, &m) == -1)
+		goto out;
+	res->root = desc_new(desc_media_type(d), desc_digest(d), desc_size(d));
+	if (m.kind == MT_KIND_MANIFEST && warm_single(c, &m, res->root) == -1) {
+		json_decref(res->root);
+		res->root = NULL;
+		goto out;
+	}
+	res->records = records;
+	res->warm = 1;
 	records = NULL;
 	ok = 1;
-out_m:
-	manifest_release(&m);
 out:
+	err_clear();
+	manifest_release(&m);
 	json_decref(d);
+	json_decref(memo);
 	json_decref(records);
 	return ok;
 }
@@ -326,11 +374,11 @@ out:
 
 /*
  * The bytes of a manifest named by a descriptor: from the cache when
- * present, else fetched by digest and stored. Checked per §6.2.
+ * present, else fetched by digest, checked against the descriptor and
+ * stored with the blobs.
  */
 static int
-get_child(struct puller *c, struct plan *p, const json_t *d, struct manifest *m,
-    int store)
+get_child(struct puller *c, struct plan *p, const json_t *d, struct manifest *m)
 {
 	struct reg_manifest rm = REG_MANIFEST_INIT;
 	const char *dg = desc_digest(d);
@@ -349,7 +397,7 @@ get_child(struct puller *c, struct plan *p, const json_t *d, struct manifest *m,
 	    desc_media_type(d), dg) == -1)
 		goto out;
 	/* stored with the blobs, synced off the loop */
-	if (store && registry_fetch_put(p->fetch, p->r.path, dg, rm.body.data,
+	if (registry_fetch_put(p->fetch, p->r.path, dg, rm.body.data,
 	    rm.body.len) == -1) {
 		manifest_release(m);
 		goto out;
@@ -385,79 +433,132 @@ queue_blobs(struct puller *c, struct plan *p, const struct manifest *m)
 	return rc;
 }
 
-/* a child manifest or index and everything below it */
+static int pull_child(struct puller *, struct plan *, const json_t *, int,
+    int);
+
+/* the chosen entries (recorded when record) and the extra ones of an index */
+static int
+pull_entries(struct puller *c, struct plan *p, const json_t *index,
+    const char *what, int depth, int record)
+{
+	json_t *chosen = json_array(), *extra = json_array(), *k;
+	size_t i;
+	int rc;
+
+	rc = puller_select(c, index, what, chosen, extra);
+	json_array_foreach(chosen, i, k)
+		if (rc == 0 && pull_child(c, p, k, depth + 1, record) == -1)
+			rc = -1;
+	json_array_foreach(extra, i, k)
+		if (rc == 0 && pull_child(c, p, k, depth + 1, 0) == -1)
+			rc = -1;
+	json_decref(chosen);
+	json_decref(extra);
+	return rc;
+}
+
+/* a child manifest or index and everything below it, walked once per run */
 static int
 pull_child(struct puller *c, struct plan *p, const json_t *d, int depth,
     int record)
 {
 	struct manifest m = MANIFEST_INIT;
-	int rc = -1;
+	const char *dg = desc_digest(d);
+	json_int_t was = json_integer_value(json_object_get(p->seen, dg));
+	int rc;
 
-	if (depth > MAX_DEPTH)
-		return err_set(EINVAL, "indexes nested too deeply");
-	if (get_child(c, p, d, &m, 1) == -1)
-		return -1;
-	if (m.kind == MT_KIND_INDEX) {
-		json_t *chosen = json_array(), *extra = json_array(), *k;
-		size_t i;
-
-		if (select_entries(c, m.json, desc_digest(d), chosen,
-		    extra) == 0) {
-			rc = 0;
-			json_array_foreach(chosen, i, k)
-				if (rc == 0 && pull_child(c, p, k, depth + 1,
-				    record) == -1)
-					rc = -1;
-			json_array_foreach(extra, i, k)
-				if (rc == 0 && pull_child(c, p, k, depth + 1,
-				    0) == -1)
-					rc = -1;
+	if (was > 0) {
+		if (record && was == 1 && manifest_kind(desc_media_type(d)) !=
+		    MT_KIND_INDEX) {
+			json_array_append(p->records, (json_t *)d);
+			json_object_set_new(p->seen, dg, json_integer(2));
 		}
-		json_decref(chosen);
-		json_decref(extra);
-		manifest_release(&m);
-		return rc;
+		return 0;
 	}
-	rc = queue_blobs(c, p, &m);
-	if (rc == 0 && record)
+	if (depth > PULL_MAX_DEPTH)
+		return err_set(EINVAL, "indexes nested more than %d deep",
+		    PULL_MAX_DEPTH);
+	if (get_child(c, p, d, &m) == -1)
+		return -1;
+	json_object_set_new(p->seen, dg, json_integer(1));
+	if (m.kind == MT_KIND_INDEX)
+		rc = pull_entries(c, p, m.json, dg, depth, record);
+	else if ((rc = queue_blobs(c, p, &m)) == 0 && record) {
 		json_array_append(p->records, (json_t *)d);
+		json_object_set_new(p->seen, dg, json_integer(2));
+	}
 	manifest_release(&m);
 	return rc;
 }
 
+/* a cached blob's bytes into rm, when it is present and verifies */
+static int
+root_from_cache(struct puller *c, const char *digest, int64_t size,
+    struct reg_manifest *rm)
+{
+	if (!layout_blob_has(&c->l, digest, size) ||
+	    layout_blob_read(&c->l, digest, JSONIO_MAX_DOC, &rm->body) == -1) {
+		err_clear();
+		buf_reset(&rm->body);
+		return -1;
+	}
+	snprintf(rm->digest, sizeof(rm->digest), "%s", digest);
+	rm->size = rm->body.len;
+	return 0;
+}
+
 /*
- * The root by tag: HEAD, then the cached bytes or a GET. Without a
- * cached copy of the name (cached 0) the GET is needed anyway: no HEAD.
+ * The root: by tag HEAD first, then the cached bytes or a GET. When the
+ * cache does not name the tag (named 0) the GET is needed anyway: no HEAD.
  */
 static int
-get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int cached)
+get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int named)
 {
 	struct reg_manifest head = REG_MANIFEST_INIT;
-	int rc;
 
-	if (p->r.digest == NULL && cached) {
+	if (p->r.digest == NULL && named) {
 		if (registry_head_manifest(p->reg, p->r.path, p->repo_ref,
 		    &head) == -1)
-			return -1;
-		if (cached && head.digest[0] && layout_blob_has(&c->l,
-		    head.digest, head.size) && layout_blob_read(&c->l,
-		    head.digest, JSONIO_MAX_DOC, &rm->body) == 0) {
-			memcpy(rm->digest, head.digest, sizeof(rm->digest));
+			return root_failed();
+		if (head.digest[0] && root_from_cache(c, head.digest,
+		    head.size, rm) == 0) {
 			rm->media_type = head.media_type;
 			head.media_type = NULL;
-			rm->size = rm->body.len;
 			reg_manifest_release(&head);
 			return 0;
 		}
 		reg_manifest_release(&head);
-	} else if (cached && layout_blob_has(&c->l, p->r.digest, -1) &&
-	    layout_blob_read(&c->l, p->r.digest, JSONIO_MAX_DOC,
-	    &rm->body) == 0) {
-		snprintf(rm->digest, sizeof(rm->digest), "%s", p->r.digest);
-		rm->size = rm->body.len;
+	} else if (p->r.digest != NULL && root_from_cache(c, p->r.digest, -1,
+	    rm) == 0)
 		return 0;
-	}
-	rc = registry_get_manifest(p->reg, p->r.path, p->repo_ref, rm);
+	if (registry_get_manifest(p->reg, p->r.path, p->repo_ref, rm) == -1)
+		return root_failed();
+	return 0;
+}
+
+/* a single image: its config (cached or fetched) and its blobs */
+static int
+pull_single(struct puller *c, struct plan *p, const struct manifest *m)
+{
+	json_t *cd = json_object_get(m->json, "config"), *plat = NULL;
+	struct buf cfg = BUF_INIT;
+	int rc = -1;
+
+	if (check_single(c) == -1)
+		return -1;
+	if (layout_blob_read(&c->l, desc_digest(cd), JSONIO_MAX_DOC,
+	    &cfg) == -1 && (registry_get_blob_mem(p->reg, p->r.path,
+	    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == -1 ||
+	    registry_fetch_put(p->fetch, p->r.path, desc_digest(cd),
+	    cfg.data, cfg.len) == -1))
+		goto out;
+	if (check_config_platform(c, &cfg, &plat) == -1)
+		goto out;
+	json_object_set(p->root, "platform", plat);
+	rc = queue_blobs(c, p, m);
+out:
+	json_decref(plat);
+	buf_release(&cfg);
 	return rc;
 }
 
@@ -466,21 +567,20 @@ pull(struct puller *c, struct plan *p)
 {
 	struct reg_manifest rm = REG_MANIFEST_INIT;
 	struct manifest m = MANIFEST_INIT;
-	size_t nblobs = 0, i;
+	json_t *k = NULL;
+	size_t nblobs = 0;
 	int64_t bytes = 0;
-	json_t *k;
-	int rc = -1;
+	int rc = -1, named;
 
-	if ((p->reg = reg_for(c, p->r.domain)) == NULL)
+	if ((p->reg = regpool_get(c->pool, p->r.domain)) == NULL)
 		return -1;
 	p->fetch = registry_fetch_new(p->reg, &c->l);
-	k = NULL;
-	if (get_root(c, p, &rm, layout_resolve(&c->l, p->name, &k) == 0) ==
-	    -1) {
-		json_decref(k);
-		goto out;
-	}
+	p->seen = json_object();
+	named = layout_resolve(&c->l, p->name, &k) == 0;
 	json_decref(k);
+	err_clear();
+	if (get_root(c, p, &rm, named) == -1)
+		goto out;
 	if (manifest_parse(&m, rm.body.data, rm.body.len, rm.media_type, NULL,
 	    p->name) == -1)
 		goto out;
@@ -490,50 +590,11 @@ pull(struct puller *c, struct plan *p)
 		goto out;
 	p->root = desc_new(m.media_type, rm.digest, rm.body.len);
 	p->records = json_array();
-
-	if (m.kind == MT_KIND_INDEX) {
-		json_t *chosen = json_array(), *extra = json_array();
-
-		rc = select_entries(c, m.json, p->name, chosen, extra);
-		json_array_foreach(chosen, i, k)
-			if (rc == 0 && pull_child(c, p, k, 1, 1) == -1)
-				rc = -1;
-		json_array_foreach(extra, i, k)
-			if (rc == 0 && pull_child(c, p, k, 1, 0) == -1)
-				rc = -1;
-		json_decref(chosen);
-		json_decref(extra);
-		if (rc == -1)
-			goto out;
-		rc = -1;
-	} else {
-		json_t *cd = json_object_get(m.json, "config"), *plat = NULL;
-		struct buf cfg = BUF_INIT;
-
-		if (c->nplat > 1 && !c->all) {
-			err_set(EINVAL, "'%s' is a single image; it cannot "
-			    "serve %zu platforms", p->name, c->nplat);
-			goto out;
-		}
-		if (layout_blob_read(&c->l, desc_digest(cd), JSONIO_MAX_DOC,
-		    &cfg) == -1 && (registry_get_blob_mem(p->reg, p->r.path,
-		    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == -1 ||
-		    registry_fetch_put(p->fetch, p->r.path, desc_digest(cd),
-		    cfg.data, cfg.len) == -1)) {
-			buf_release(&cfg);
-			goto out;
-		}
-		if (check_config_platform(c, &cfg, p->name, &plat) == -1) {
-			buf_release(&cfg);
-			json_decref(plat);
-			err_as(ERR_FAILURE);	/* a mismatch is exit 1 */
-			goto out;
-		}
-		buf_release(&cfg);
-		json_object_set_new(p->root, "platform", plat);
-		if (queue_blobs(c, p, &m) == -1)
-			goto out;
-	}
+	json_object_set_new(p->seen, rm.digest, json_integer(1));
+	if (m.kind == MT_KIND_INDEX ?
+	    pull_entries(c, p, m.json, NULL, 0, 1) == -1 :
+	    pull_single(c, p, &m) == -1)
+		goto out;
 	if (registry_fetch_run(p->fetch, &nblobs, &bytes) == -1)
 		goto out;
 	say(c, 1, "'%s': %zu blobs fetched (%lld bytes)", p->name, nblobs,
@@ -545,7 +606,7 @@ out:
 	return rc;
 }
 
-/* NAME, and NAME-<arch> for each stored platform image of a tag (§9.4) */
+/* NAME, and NAME-<arch> for each stored platform image of a tag */
 static int
 record_names(struct puller *c, struct plan *p)
 {
@@ -572,7 +633,7 @@ record_names(struct puller *c, struct plan *p)
 			descs[n++] = d;
 		}
 	}
-	rc = layout_set_refs(&c->l, n, names, descs);
+	rc = cache_set_refs(&c->l, n, names, descs);
 	for (i = 0; i < no; i++)
 		free(owned[i]);
 	json_decref(root);
@@ -581,71 +642,124 @@ record_names(struct puller *c, struct plan *p)
 
 /* ---- --resolve and --manifest ---- */
 
+/*
+ * The root's bytes after a HEAD: from a cache that exists (never created
+ * for a question), else by a GET.
+ */
+static int
+resolve_body(struct puller *c, struct plan *p, struct reg_manifest *rm,
+    struct manifest *m)
+{
+	int have = 0;
+
+	if (rm->digest[0] && c->have_layout) {
+		struct reg_manifest cached = REG_MANIFEST_INIT;
+
+		if ((have = root_from_cache(c, rm->digest, rm->size,
+		    &cached) == 0)) {
+			buf_release(&rm->body);
+			rm->body = cached.body;
+			cached.body = (struct buf)BUF_INIT;
+		}
+		reg_manifest_release(&cached);
+	}
+	if (!have && registry_get_manifest(p->reg, p->r.path,
+	    rm->digest[0] ? rm->digest : p->repo_ref, rm) == -1)
+		return root_failed();
+	if (manifest_parse(m, rm->body.data, rm->body.len, rm->media_type,
+	    NULL, p->name) == -1)
+		return -1;
+	rm->size = rm->body.len;
+	return 0;
+}
+
+/*
+ * A single image asked for an explicit platform: its config decides, the
+ * same way for --resolve and --manifest as for a pull. *plat may be NULL.
+ */
+static int
+resolve_single(struct puller *c, struct plan *p, const struct manifest *m,
+    json_t **plat)
+{
+	json_t *cd = json_object_get(m->json, "config"), *pj = NULL;
+	struct buf cfg = BUF_INIT;
+	int rc = -1;
+
+	if (check_single(c) == 0 && registry_get_blob_mem(p->reg, p->r.path,
+	    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == 0 &&
+	    check_config_platform(c, &cfg, &pj) == 0)
+		rc = 0;
+	if (rc == 0 && plat != NULL)
+		*plat = pj;
+	else
+		json_decref(pj);
+	buf_release(&cfg);
+	return rc;
+}
+
 static int
 resolve(struct puller *c, struct plan *p)
 {
 	struct reg_manifest rm = REG_MANIFEST_INIT;
 	struct manifest m = MANIFEST_INIT;
-	int rc = -1, kind;
+	json_t *extra, *plat = NULL;
+	int rc = -1, kind, platformed = c->explicit_plat && !c->all;
 
-	if ((p->reg = reg_for(c, p->r.domain)) == NULL)
+	if ((p->reg = regpool_get(c->pool, p->r.domain)) == NULL)
 		return -1;
-	if (registry_head_manifest(p->reg, p->r.path, p->repo_ref, &rm) == -1)
+	if (registry_head_manifest(p->reg, p->r.path, p->repo_ref, &rm) == -1) {
+		root_failed();
 		goto out;
+	}
 	kind = manifest_kind(rm.media_type);
 	/* without a digest, or for an index, the bytes are needed */
 	if (!rm.digest[0] || rm.size < 0 || kind != MT_KIND_MANIFEST ||
-	    (c->explicit_plat && !c->all)) {
-		int have = rm.digest[0] && c->have_layout &&
-		    layout_blob_has(&c->l, rm.digest, rm.size);
-
-		if (have) {
-			buf_release(&rm.body);
-			have = layout_blob_read(&c->l, rm.digest, JSONIO_MAX_DOC,
-			    &rm.body) == 0;
-		}
-		if (!have && registry_get_manifest(p->reg, p->r.path,
-		    rm.digest[0] ? rm.digest : p->repo_ref, &rm) == -1)
+	    platformed) {
+		if (resolve_body(c, p, &rm, &m) == -1)
 			goto out;
-		if (manifest_parse(&m, rm.body.data, rm.body.len,
-		    rm.media_type, NULL, p->name) == -1)
-			goto out;
-		rm.size = rm.body.len;
 		kind = m.kind;
 	}
 	p->root = desc_new(m.media_type ? m.media_type : rm.media_type,
 	    rm.digest, rm.size);
 	p->records = json_array();
 	if (kind == MT_KIND_INDEX) {
-		json_t *extra = json_array();
-
-		rc = select_entries(c, m.json, p->name, p->records, extra);
+		extra = json_array();
+		rc = puller_select(c, m.json, NULL, p->records, extra);
 		json_decref(extra);
-		goto out;
-	}
-	if (c->explicit_plat && !c->all) {
-		json_t *cd = json_object_get(m.json, "config"), *plat = NULL;
-		struct buf cfg = BUF_INIT;
-
-		if (c->nplat > 1) {
-			err_set(ENOENT, "'%s' is a single image; it cannot "
-			    "serve %zu platforms", p->name, c->nplat);
-			goto out;
-		}
-		if (registry_get_blob_mem(p->reg, p->r.path, desc_digest(cd),
-		    desc_size(cd), JSONIO_MAX_DOC, &cfg) == -1 ||
-		    check_config_platform(c, &cfg, p->name, &plat) == -1) {
-			buf_release(&cfg);
-			json_decref(plat);
-			goto out;
-		}
-		buf_release(&cfg);
-		json_object_set_new(p->root, "platform", plat);
-	}
-	rc = 0;
+	} else if (platformed) {
+		if ((rc = resolve_single(c, p, &m, &plat)) == 0)
+			json_object_set_new(p->root, "platform", plat);
+	} else
+		rc = 0;
 out:
 	manifest_release(&m);
 	reg_manifest_release(&rm);
+	return rc;
+}
+
+/* the exact bytes of the child an index holds for the one platform */
+static int
+manifest_child(struct puller *c, struct plan *p, const struct manifest *m,
+    struct reg_manifest *rm)
+{
+	json_t *chosen = json_array(), *extra = json_array();
+	const json_t *d;
+	int rc = -1;
+
+	if (c->nplat > 1)
+		err_usage("--manifest takes one --platform");
+	else if (puller_select(c, m->json, NULL, chosen, extra) == 0) {
+		d = json_array_get(chosen, 0);
+		reg_manifest_release(rm);
+		*rm = (struct reg_manifest)REG_MANIFEST_INIT;
+		rc = registry_get_manifest(p->reg, p->r.path, desc_digest(d),
+		    rm);
+		if (rc == 0 && (int64_t)rm->body.len != desc_size(d))
+			rc = err_set(EIO, "manifest '%s' does not match its "
+			    "descriptor size", desc_digest(d));
+	}
+	json_decref(chosen);
+	json_decref(extra);
 	return rc;
 }
 
@@ -656,42 +770,19 @@ get_manifest(struct puller *c, struct plan *p, struct buf *out)
 	struct manifest m = MANIFEST_INIT;
 	int rc = -1;
 
-	if ((p->reg = reg_for(c, p->r.domain)) == NULL)
+	if ((p->reg = regpool_get(c->pool, p->r.domain)) == NULL)
 		return -1;
-	if (registry_get_manifest(p->reg, p->r.path, p->repo_ref, &rm) == -1)
+	if (registry_get_manifest(p->reg, p->r.path, p->repo_ref, &rm) == -1) {
+		root_failed();
 		goto out;
+	}
 	if (manifest_parse(&m, rm.body.data, rm.body.len, rm.media_type, NULL,
 	    p->name) == -1)
 		goto out;
-	if (m.kind == MT_KIND_INDEX && c->explicit_plat && !c->all) {
-		json_t *chosen = json_array(), *extra = json_array();
-		const json_t *d;
-
-		if (c->nplat > 1) {
-			json_decref(chosen);
-			json_decref(extra);
-			err_set(EINVAL, "--manifest takes one --platform");
-			goto out;
-		}
-		if (select_entries(c, m.json, p->name, chosen, extra) == -1) {
-			json_decref(chosen);
-			json_decref(extra);
-			goto out;
-		}
-		d = json_array_get(chosen, 0);
-		reg_manifest_release(&rm);
-		rm = (struct reg_manifest)REG_MANIFEST_INIT;
-		rc = registry_get_manifest(p->reg, p->r.path, desc_digest(d),
-		    &rm);
-		if (rc == 0 && (int64_t)rm.body.len != desc_size(d))
-			rc = err_set(EIO, "manifest '%s' does not match its "
-			    "descriptor size", desc_digest(d));
-		json_decref(chosen);
-		json_decref(extra);
-		if (rc == -1)
-			goto out;
-		rc = -1;
-	}
+	if (c->explicit_plat && !c->all && (m.kind == MT_KIND_INDEX ?
+	    manifest_child(c, p, &m, &rm) : resolve_single(c, p, &m,
+	    NULL)) == -1)
+		goto out;
 	buf_add(out, rm.body.data, rm.body.len);
 	rc = 0;
 out:
@@ -717,14 +808,31 @@ puller_new(const struct pull_opts *o)
 	}
 	c->all = o->all;
 	c->pull = o->pull;
-	c->jobs = o->jobs > 0 ? o->jobs : 4;
-	c->debug = o->debug;
-	c->tool = o->tool ? o->tool : "ocikit";
 	c->cache = o->cache;
-	c->insecure = o->insecure;
+	c->pool = o->pool;
 	c->log = o->log;
 	c->log_arg = o->log_arg;
 	return c;
+}
+
+static int
+fetch(struct puller *c, struct plan *p, struct pull_result *res)
+{
+	int rc;
+
+	if (open_cache(c, LAYOUT_CREATE) == -1)
+		return -1;
+	if (!c->pull && (rc = puller_cached(c, p->name, res)) != 0) {
+		if (rc == 1)
+			say(c, 1, "'%s': in the cache", p->name);
+		return rc == 1 ? 0 : -1;
+	}
+	if (pull(c, p) == -1 || record_names(c, p) == -1)
+		return -1;
+	res->root = p->root;
+	res->records = p->records;
+	p->root = p->records = NULL;
+	return 0;
 }
 
 int
@@ -736,7 +844,6 @@ puller_run(struct puller *c, enum pull_mode mode, const char *name,
 
 	memset(&p, 0, sizeof(p));
 	*res = (struct pull_result)PULL_RESULT_INIT;
-	c->mode = mode;
 	if (ref_parse(&p.r, name) == -1)
 		return -1;
 	if (!p.r.tag && !p.r.digest) {
@@ -750,46 +857,31 @@ puller_run(struct puller *c, enum pull_mode mode, const char *name,
 		rc = get_manifest(c, &p, &res->manifest);
 		break;
 	case PULL_RESOLVE:
-		/* the cache, when named, spares fetching manifests it has */
-		if (!c->have_layout && c->cache != NULL && open_cache(c) == -1)
+		/* a named cache that exists spares fetching manifests */
+		if (c->cache != NULL && open_cache(c, 0) == -1)
 			err_clear();
-		rc = resolve(c, &p);
-		break;
-	case PULL_CACHED:
-		if (open_cache(c) == -1)
-			break;
-		if (warm(c, &p))
-			rc = 0;
-		else
-			err_set(ENOENT, "not in the cache for the requested "
-			    "platforms");
+		if ((rc = resolve(c, &p)) == 0) {
+			res->root = p.root;
+			res->records = p.records;
+			p.root = p.records = NULL;
+		}
 		break;
 	case PULL_FETCH:
-		if (open_cache(c) == -1)
-			break;
-		if (!c->pull && warm(c, &p)) {
-			say(c, 1, "'%s': in the cache", p.name);
-			res->warm = 1;
-			rc = 0;
-			break;
-		}
-		json_decref(p.root);
-		json_decref(p.records);
-		p.root = p.records = NULL;
-		rc = pull(c, &p);
-		if (rc == 0)
-			rc = record_names(c, &p);
+		rc = fetch(c, &p, res);
+		break;
+	case PULL_CACHED:
+		if ((rc = puller_cached(c, name, res)) == 0)
+			err_notfound("not in the cache for the requested "
+			    "platforms");
+		rc = rc == 1 ? 0 : -1;
 		break;
 	}
-	if (rc == 0) {
-		res->root = p.root;
-		res->records = p.records ? p.records : json_array();
-		p.root = p.records = NULL;
-	}
+	if (rc == 0 && res->records == NULL && mode != PULL_MANIFEST)
+		res->records = json_array();
 	registry_fetch_free(p.fetch);
 	json_decref(p.root);
 	json_decref(p.records);
-	json_decref(p.names);
+	json_decref(p.seen);
 	ref_release(&p.r);
 	free(p.repo_ref);
 	return rc;
@@ -807,14 +899,8 @@ pull_result_release(struct pull_result *res)
 void
 puller_free(struct puller *c)
 {
-	size_t i;
-
 	if (!c)
 		return;
-	for (i = 0; i < c->nregs; i++)
-		registry_free(c->regs[i]);
-	free(c->regs);
-	http_free(c->h);
 	if (c->have_layout)
 		layout_close(&c->l);
 	free(c);

@@ -39,6 +39,8 @@ zstd                    # tests: zstd-compressed tars
 time                    # bench: peak RSS through /usr/bin/time
 qemu-user-static        # tests: pkg.mk builds arm64 images under emulation
 binfmt-support          # tests: update-binfmts registers qemu-aarch64
+clang                   # make fuzz, check-fuzz: compiles the harnesses
+libclang-rt-14-dev      # make fuzz: libFuzzer, ASan, UBSan runtimes (clang 14)
 '
 DEPS_DIR=${OCIKIT_DEPS_DIR:-/var/cache/ocikit}
 BINFMT=/proc/sys/fs/binfmt_misc

@@ -17,7 +17,7 @@ $(B)/tests/t-%: $(B)/tests/unit/t-%.o $(B)/tests/unit/tap.o $(LIB)
 check:
 	@sh mk/deps.sh --check
 	@$(MAKE) --no-print-directory check-man check-layers check-tools \
-	    check-unit check-shell
+	    check-unit check-shell check-fuzz
 
 check-unit: $(UNIT)
 	$(PROVE) $(PROVE_FLAGS) $(UNIT)

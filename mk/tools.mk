@@ -29,6 +29,7 @@ help:
 	@echo '  check-man      lint the man pages with mandoc'
 	@echo '  check-layers   no lib/ module includes a higher layer (mk/layers)'
 	@echo '  check-tools    every tool has a man page, a test and --help'
+	@echo '  fuzz           libFuzzer harnesses (clang), FUZZ_SECONDS=60 each; T=ref,tar'
 	@echo '  bench          time the tools against their peers (not a test)'
 	@echo '  install        install tools, man pages, pkg.mk and ocikit.pc'
 	@echo '  uninstall      remove what install installed'

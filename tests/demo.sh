@@ -68,9 +68,8 @@ oci-fetch --manifest "$ref" | jq '{mediaType, manifests: [.manifests[] |
     {platform: "\(.platform.os)/\(.platform.architecture)",
      digest: .digest[0:19]}]}'
 
-echo "== the cache holds"
-jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' \
-    "$cache/index.json" | sed "s|^$reg/|    |"
+echo "== oci-ls -l: the cache holds"
+oci-ls -l -C "$cache" | sed "s/^/    /"
 
 echo "== make pkg-build again"
 : >"$tmp/buildah.calls"

@@ -123,8 +123,8 @@ test_expect_success 'a single image: one record with the config platform' '
 	lk_accepts c5 $REG/single/app:1
 '
 
-test_expect_success 'a single image for another platform is an error naming it' '
-	test_expect_code 1 oci-fetch -C c6 -p linux/amd64 $REG/single/arm:1 >out 2>err &&
+test_expect_success 'a single image for another platform is not found (3), as with --resolve' '
+	test_expect_code 3 oci-fetch -C c6 -p linux/amd64 $REG/single/arm:1 >out 2>err &&
 	test ! -s out &&
 	test_one_line_error err "linux/arm64" &&
 	grep "^oci-fetch: cannot pull .$REG/single/arm:1." err &&
@@ -188,6 +188,47 @@ test_expect_success '--resolve: a missing tag or platform is 3' '
 	test_one_line_error err "linux/s390x" &&
 	test_expect_code 3 oci-fetch --resolve -p linux/amd64 $REG/single/arm:1 2>err &&
 	test_one_line_error err "linux/arm64"
+'
+
+test_expect_success '--resolve creates no cache, even a named one' '
+	oci-fetch -C nocache --resolve -p linux/arm64 $REG/multi/app:1 >out &&
+	test $(wc -l <out) = 2 &&
+	test_expect_code 3 oci-fetch -C nocache --resolve $REG/multi/app:nope &&
+	! test -e nocache &&
+	LINUXKIT_CACHE=$TRASH/nocache2 oci-fetch --resolve $REG/multi/app:1 >out &&
+	! test -e nocache2
+'
+
+test_expect_success 'a missing manifest is 3 in every mode, named once' '
+	for m in "" --resolve --manifest; do
+		test_expect_code 3 oci-fetch -C c13 $m $REG/multi/app:nope \
+		    >out 2>err || return 1
+		test_one_line_error err "not found" || return 1
+		test $(grep -o "multi/app:nope" err | wc -l) = 1 || return 1
+	done
+'
+
+test_expect_success 'a single image for another platform is 3 in every mode' '
+	for m in "" --resolve --manifest; do
+		test_expect_code 3 oci-fetch -C c13 $m -p linux/amd64 \
+		    $REG/single/arm:1 >out 2>err || return 1
+		test ! -s out && test_one_line_error err "linux/arm64" || return 1
+	done &&
+	oci-fetch --manifest -p linux/arm64 $REG/single/arm:1 >out &&
+	jq -e ".config.digest" out
+'
+
+test_expect_success '-q: the expected "not found" of an exit 3 is silent' '
+	for m in "" --resolve --manifest; do
+		test_expect_code 3 oci-fetch -q -C c13 $m $REG/multi/app:nope \
+		    >out 2>err || return 1
+		test ! -s err || return 1
+	done &&
+	test_expect_code 3 oci-fetch -q -C c13 -p linux/s390x $REG/multi/app:1 2>err &&
+	test ! -s err &&
+	port=$(test_free_port) &&
+	test_expect_code 1 oci-fetch -q -C c13 127.0.0.1:$port/a/b:1 2>err &&
+	test_one_line_error err "127.0.0.1:$port"
 '
 
 test_expect_success '--resolve of a single image' '

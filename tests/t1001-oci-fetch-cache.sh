@@ -166,4 +166,84 @@ test_expect_success 'a moved tag: the cache answers until --pull' '
 	cache_valid s
 '
 
+# nest NAME:TAG K D [N]: an index whose entries without a platform list one
+# child index K times, D levels deep, each level also holding the amd64
+# manifest of amp/base:1 (and N more unplatformed copies at the top)
+nest () {
+	python3 - "$TRASH/images" "$@" <<-'PY'
+	import hashlib, json, os, sys
+	root, name, k, d = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+	extra = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+	IX = "application/vnd.oci.image.index.v1+json"
+	def put(doc):
+	    b = json.dumps(doc, separators=(",", ":")).encode()
+	    dg = hashlib.sha256(b).hexdigest()
+	    open(os.path.join(root, "blobs", "sha256", dg), "wb").write(b)
+	    return {"mediaType": IX, "digest": "sha256:" + dg, "size": len(b)}
+	index = json.load(open(os.path.join(root, "index.json")))
+	ref = "org.opencontainers.image.ref.name"
+	base = [m for m in index["manifests"]
+	        if m.get("annotations", {}).get(ref) == "amp/base:1"][0]
+	top = json.load(open(os.path.join(root, "blobs", "sha256",
+	                                  base["digest"].split(":")[1])))
+	amd = [m for m in top["manifests"]
+	       if m.get("platform", {}).get("architecture") == "amd64"][0]
+	child = put({"schemaVersion": 2, "mediaType": IX, "manifests": [amd]})
+	for level in range(d):
+	    n = k + (extra if level == d - 1 else 0)
+	    child = put({"schemaVersion": 2, "mediaType": IX,
+	                 "manifests": [amd] + [child] * n})
+	child["annotations"] = {ref: name}
+	index["manifests"] = [m for m in index["manifests"]
+	                      if m.get("annotations", {}).get(ref) != name]
+	index["manifests"].append(child)
+	json.dump(index, open(os.path.join(root, "index.json"), "w"))
+	PY
+}
+
+manifest_gets () {
+	mock_requests '.method == "GET" and (.path | test("/manifests/"))'
+}
+
+test_expect_success 'setup: indexes that list one child many times, nested' '
+	make_image amp/base:1 --platforms linux/amd64 --layers 2 >/dev/null &&
+	nest amp/wide:1 8 3 &&
+	nest amp/deep:1 2 5 &&
+	nest amp/huge:1 1 1 1100
+'
+
+test_expect_success 'a child listed K times at D levels is fetched once, not K^D times' '
+	mock_log_reset &&
+	oci-fetch -C amp -p linux/amd64 $MOCK/amp/wide:1 >out &&
+	test $(wc -l <out) = 2 &&
+	jq -e -s ".[1].platform.architecture == \"amd64\"" out &&
+	# the root, three nested indexes, the innermost one, the amd64 image
+	test $(manifest_gets) -le 6 &&
+	cache_valid amp
+'
+
+test_expect_success 'the warm check reads each cached manifest once, asks nothing' '
+	mock_log_reset &&
+	oci-fetch -C amp -p linux/amd64 $MOCK/amp/wide:1 >out &&
+	test $(mock_requests) = 0 &&
+	test $(wc -l <out) = 2
+'
+
+test_expect_success 'indexes nested too deeply are refused (1), nothing named' '
+	mock_log_reset &&
+	test_expect_code 1 oci-fetch -C amp -p linux/amd64 $MOCK/amp/deep:1 \
+	    >out 2>err &&
+	test ! -s out &&
+	test_one_line_error err "nested more than 4 deep" &&
+	test $(manifest_gets) -le 8 &&
+	! grep -F "amp/deep:1" amp/index.json
+'
+
+test_expect_success 'an index of more than 1024 entries is refused (1)' '
+	test_expect_code 1 oci-fetch -C amp -p linux/amd64 $MOCK/amp/huge:1 \
+	    >out 2>err &&
+	test_one_line_error err "more than 1024" &&
+	! grep -F "amp/huge:1" amp/index.json
+'
+
 test_done

@@ -366,4 +366,20 @@ test_expect_success 'usage errors exit 2, --help exits 0' '
 	pkg-tag -h >out && grep "PKGDIR" out
 '
 
+test_expect_success '-j is not --json: it means --jobs in every tool' '
+	fresh r &&
+	(cd r && test_expect_code 2 pkg-tag -j pkg/dummy) >out 2>err &&
+	test ! -s out && grep "^usage: pkg-tag" err &&
+	(cd r && pkg-tag --json pkg/dummy) >out &&
+	jq -e ".kind == \"package\"" out
+'
+
+test_expect_success '-q: a missing package is exit 3 and silent' '
+	fresh r &&
+	(cd r && test_expect_code 3 pkg-tag -q pkg/nosuch) >out 2>err &&
+	test ! -s out && test ! -s err &&
+	(cd r && test_expect_code 3 pkg-tag -q pkg/dummy pkg/nosuch) >out 2>err &&
+	test $(wc -l <out) = 1 && test ! -s err
+'
+
 test_done

@@ -196,6 +196,39 @@ test_expect_success 'images without target or target-dir are an error' '
 	test ! -s out && test_one_line_error err "without target"
 '
 
+# flip one byte in the middle of a file, keeping its size
+flip () {
+	python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
+open(p, "wb").write(bytes(b))' "$1"
+}
+
+test_expect_success 'a rotten layer in the cache fails the context, naming blob and cache' '
+	D=$(cat root) &&
+	rm -rf rot && cp -a cache rot &&
+	$OCITEST blobs rot docker.io/library/dep:1 linux/amd64 >blobs &&
+	layer=$(tail -1 blobs) &&
+	chmod u+w rot/blobs/sha256/${layer#sha256:} &&
+	flip rot/blobs/sha256/${layer#sha256:} &&
+	test_expect_code 1 pkg-buildctx -C rot -p linux/amd64 dt >out 2>err &&
+	test ! -s out &&
+	test_one_line_error err "$layer" &&
+	grep -F "rot" err && grep "corrupt" err &&
+	pkg-buildctx -C cache -p linux/amd64 dt >out
+'
+
+test_expect_success 'a rotten config fails too; the message says which cache' '
+	rm -rf rot && cp -a cache rot &&
+	$OCITEST blobs rot docker.io/library/dep:1 linux/arm64 >blobs &&
+	cfg=$(sed -n 2p blobs) &&
+	jq -e ".config.digest == \"$cfg\"" rot/blobs/sha256/$(head -1 blobs | cut -d: -f2) &&
+	chmod -R u+w rot/blobs &&
+	flip rot/blobs/sha256/${cfg#sha256:} &&
+	test_expect_code 1 pkg-buildctx -C rot -p linux/arm64 dp >out 2>err &&
+	test ! -s out && test_one_line_error err "$cfg" &&
+	grep -F "cache '"'"'rot'"'"'" err
+'
+
 mock_start
 test_expect_success 'an image missing from the cache is fetched with oci-fetch' '
 	D2=$($OCITEST gen "$TRASH/images" dep/two:1 --platforms linux/amd64) &&

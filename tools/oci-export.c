@@ -57,7 +57,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cli cli = CLI_INIT;
-	struct export_opts o = { EXPORT_DOCKER };
+	struct export_opts o = { .format = EXPORT_DOCKER };
 	struct layout l = LAYOUT_INIT;
 	const char *file = NULL;
 	char *dir;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache.h"
 #include "desc.h"
 #include "die.h"
 #include "err.h"
@@ -422,7 +423,7 @@ main(int argc, char *argv[])
 			die_err(EXIT_FAILURE, "cannot name '%s'", m.name);
 	}
 	if (old[0] && strcmp(old, digest) != 0 &&
-	    layout_drop_if_unreachable(&m.l, old) == -1)
+	    cache_drop_unreachable(&m.l, old) == -1)
 		warnmsg_err("cannot remove the replaced index");
 	desc_annotate(root, ANNOT_REF_NAME, m.name);
 	if (record_write(stdout, m.name, root) == -1)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "die.h"
 #include "err.h"
 #include "gittree.h"
@@ -27,7 +28,7 @@ usage(int status)
 	    "               [--tag TEMPLATE] [--dev] [--force-dirty] "
 	    "[--canonical]\n"
 	    "               [--build-yml NAME] [--build-arg-file F]... "
-	    "[--json] PKGDIR ...\n");
+	    "[--json] [-qv] PKGDIR ...\n");
 	exit(status);
 }
 
@@ -48,8 +49,8 @@ static const struct option longopts[] = {
 	{ "canonical", no_argument, NULL, OPT_CANONICAL },
 	{ "build-yml", required_argument, NULL, OPT_BUILD_YML },
 	{ "build-arg-file", required_argument, NULL, OPT_ARG_FILE },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_LONG_COMMON,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -65,8 +66,11 @@ one(struct gitcache *gc, const char *dir, const struct pkg_opts *o,
 	int rc = EXIT_FAILURE;
 
 	if (pkg_load(&p, gc, dir, o) == -1) {
-		warnmsg_err("cannot resolve package '%s'", dir);
-		return exit_for_err();
+		rc = exit_for_err();
+		/* -q: an expected "not found" is said by the status alone */
+		if (rc != EXIT_NOTFOUND || verbosity >= 0)
+			warnmsg_err("cannot resolve package '%s'", dir);
+		return rc;
 	}
 	full = ref_canonical(p.ref, 0);
 	if (canonical && !full && !as_json) {
@@ -100,12 +104,14 @@ main(int argc, char *argv[])
 {
 	struct pkg_opts o = PKG_OPTS_INIT;
 	const char *arg_files[MAX_ARG_FILES + 1] = { NULL };
+	struct cli cli = CLI_INIT;
 	struct gitcache gc;
 	size_t nfiles = 0;
 	int ch, i, canonical = 0, as_json = 0, rc = EXIT_SUCCESS;
 
 	die_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CLI_SHORT_COMMON, longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_ORG:		o.org = optarg; break;
 		case OPT_HASH:		o.hash = optarg; break;
@@ -118,12 +124,15 @@ main(int argc, char *argv[])
 		case OPT_BUILD_YML:	o.build_yml = optarg; break;
 		case OPT_ARG_FILE:
 			if (nfiles == MAX_ARG_FILES)
-				die(EXIT_USAGE, "too many --build-arg-file options");
+				die(EXIT_USAGE, "cannot use --build-arg-file "
+				    "'%s': more than %d files", optarg,
+				    MAX_ARG_FILES);
 			arg_files[nfiles++] = optarg;
 			break;
-		case 'j':		as_json = 1; break;
-		case 'h':		usage(EXIT_SUCCESS); break;
-		default:		usage(EXIT_USAGE);
+		case OPT_JSON:		as_json = 1; break;
+		default:
+			if ((ch = cli_opt(&cli, ch, optarg)) != 0)
+				usage(ch == 1 ? EXIT_SUCCESS : EXIT_USAGE);
 		}
 	}
 	argc -= optind;

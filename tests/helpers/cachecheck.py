@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """tests/helpers/cachecheck.py - is an OCI layout cache valid?
 
-  cachecheck.py CACHE [--complete]
+  cachecheck.py CACHE [--complete] [--no-garbage]
 
 Valid means: oci-layout and index.json parse where present (a cache killed
 while being created may lack them: nothing is named yet; one that exists
 but does not parse is broken); every file under blobs/
 is a regular file whose bytes hash to its name (so no partial blob was left
 under a digest name); with --complete, every name in index.json reaches
-only blobs that are present, walking indexes and manifests. Prints one
+only blobs that are present, walking indexes and manifests; with
+--no-garbage (implies --complete), every blob is reached by a name. Prints one
 line per problem; exit 1 if there is any. Written independently of the C
 code so that it checks it rather than repeats it.
 """
@@ -25,7 +26,9 @@ MANIFESTS = ("application/vnd.oci.image.manifest.v1+json",
 
 def main():
     cache = sys.argv[1]
-    complete = "--complete" in sys.argv[2:]
+    garbage = "--no-garbage" in sys.argv[2:]
+    complete = garbage or "--complete" in sys.argv[2:]
+    reached = set()
     bad = []
     for name in ("oci-layout", "index.json"):
         if not os.path.exists(os.path.join(cache, name)):
@@ -57,6 +60,7 @@ def main():
             index = json.load(f)
 
         def walk(desc, ref):
+            reached.add(desc["digest"])
             alg, hexd = desc["digest"].split(":", 1)
             p = os.path.join(cache, "blobs", alg, hexd)
             if not os.path.isfile(p):
@@ -79,6 +83,13 @@ def main():
             ref = m.get("annotations", {}).get(
                 "org.opencontainers.image.ref.name", "(unnamed)")
             walk(m, ref)
+        if garbage:
+            for alg in ("sha256", "sha512"):
+                d = os.path.join(cache, "blobs", alg)
+                for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+                    if "%s:%s" % (alg, f) not in reached:
+                        bad.append("blobs/%s/%s: reached by no name" %
+                                   (alg, f))
     for b in bad:
         print(b)
     sys.exit(1 if bad else 0)

@@ -362,6 +362,51 @@ configs(void)
 	lookup("reg:7000", "a", 1, "hu", "hs", "credsStore ignores auths");
 }
 
+/* one token reply: its token (or NULL when refused) and lifetime */
+static void
+token(const char *body, const char *want, int64_t want_life, const char *name)
+{
+	char *tok = (char *)"unset";
+	int64_t life = -1;
+	int rc = auth_token_parse(body, body ? strlen(body) : 0, &tok, &life);
+
+	if (want == NULL) {
+		ok(rc == -1 && tok == NULL, "token reply %s is refused", name);
+		return;
+	}
+	ok(rc == 0, "token reply %s parses", name);
+	is(tok, want, "token reply %s: the token", name);
+	is_int(life, want_life, "token reply %s: its lifetime", name);
+	free(tok);
+}
+
+static void
+tokens(void)
+{
+	token("{\"token\":\"t\",\"expires_in\":300}", "t", 300, "plain");
+	token("{\"token\":\"\",\"access_token\":\"a\"}", "a", 60,
+	    "access_token");
+	token("{\"token\":\"t\",\"expires_in\":5}", "t", 60, "short life");
+	/* a huge expires_in made the expiry's "* 1000" overflow */
+	token("{\"token\":\"t\",\"expires_in\":9223372036854775807}", "t",
+	    86400, "with the largest expires_in");
+	token("{\"token\":\"t\",\"expires_in\":9223372036854775}", "t",
+	    86400, "with an expires_in whose ms overflow");
+	token("{\"token\":\"t\",\"expires_in\":-9223372036854775808}", "t",
+	    60, "with the smallest expires_in");
+	token("{\"token\":\"t\",\"expires_in\":1e300}", "t", 60,
+	    "with a real expires_in");
+	token("{\"token\":\"t\\r\\nX: y\"}", NULL, 0, "with CR LF in its token");
+	token("{\"token\":\"\",\"access_token\":\"a\\u007f\"}", NULL, 0,
+	    "with DEL in its access_token");
+	token("{\"token\":1}", NULL, 0, "with a number token");
+	token("{\"token\":\"a\",\"token\":\"b\"}", NULL, 0,
+	    "with a duplicate key");
+	token("[]", NULL, 0, "that is an array");
+	token("", NULL, 0, "that is empty");
+	token(NULL, NULL, 0, "without a body");
+}
+
 int
 main(void)
 {
@@ -371,6 +416,7 @@ main(void)
 		return 1;
 	challenges();
 	configs();
+	tokens();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("cannot remove %s", dir);

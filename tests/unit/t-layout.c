@@ -65,8 +65,8 @@ write_file(const char *path, const char *s)
 
 enum damage { TRUNCATED, EMPTY, LINK_OUT, DANGLING, EMPTY_DIR, FULL_DIR,
     FIFO, NDAMAGE };
-static const char *const damage_name[] = { "truncated", "empty", "a link "
-    "to a good copy outside", "a dangling link", "an empty directory",
+static const char *const damage_name[] = { "truncated", "empty", ("a link "
+    "to a good copy outside"), "a dangling link", "an empty directory",
     "a directory with files", "a FIFO" };
 
 static void
@@ -104,7 +104,7 @@ repairs(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/repair", dir);
 	snprintf(bdir, sizeof(bdir), "%s/blobs/sha256", path);
-	snprintf(blob, sizeof(blob), "%s/%s", bdir, ABC + 7);
+	snprintf(blob, sizeof(blob), "%s/%s", bdir, &ABC[7]);
 	snprintf(outside, sizeof(outside), "%s/outside", dir);
 	if (layout_open(&l, path, LAYOUT_CREATE) == -1)
 		return;
@@ -115,7 +115,7 @@ repairs(const char *dir)
 		    damage_name[k]);
 		if (k >= LINK_OUT)
 			ok(layout_blob_open(&l, ABC) == -1 &&
-			    strstr(err_msg(), ABC + 7),
+			    strstr(err_msg(), &ABC[7]),
 			    "%s blob: open refused at once: %s",
 			    damage_name[k], err_msg());
 		ok(layout_blob_put(&l, "abc", 3, ABC, NULL) == 0,

@@ -73,6 +73,25 @@ main(void)
 	    "index with a variant that is not a string refused");
 	ok(parse(PLAT_INDEX("\"arm\"", "\"v7\""), NULL, NULL, NULL) == 0,
 	    "index with a good platform accepted");
+	/* a media type becomes a header: no CR, LF or other control bytes */
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+	    "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\\r\\nX-Evil: 1\",\"digest\":\"" D "\",\"size\":3}]}", NULL,
+	    NULL, NULL) == -1 && strstr(err_msg(), "mediaType"),
+	    "a child media type with CR LF refused: %s", err_msg());
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"config\":{\"mediaType\":\"\",\"digest\":\"" D
+	    "\",\"size\":3},\"layers\":[]}", NULL, NULL, NULL) == -1,
+	    "an empty config media type refused");
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+	    "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "\",\"artifactType\":\"a/b\\u0000\",\"digest\":\"" D
+	    "\",\"size\":3}]}", NULL, NULL, NULL) == -1,
+	    "an artifactType with a NUL refused");
+	ok(parse("{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX
+	    "\",\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+	    "; charset=utf-8\",\"digest\":\"" D "\",\"size\":3}]}", NULL,
+	    NULL, NULL) == 0, "a media type with a parameter accepted");
 
 	manifest_parse(&m, IMAGE, strlen(IMAGE), NULL, NULL, "t");
 	c = manifest_children(&m);

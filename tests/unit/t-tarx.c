@@ -79,6 +79,37 @@ readall(int fd, struct buf *out)
 	return r;
 }
 
+/*
+ * A stream written through tarx_write_open_fd(): one entry of 20000
+ * bytes, then closed (end blocks) or aborted (none). Its length, or -1.
+ */
+static long
+written(int abandon)
+{
+	struct archive *a = archive_write_new();
+	struct tarx_sink o = TARX_SINK_INIT;
+	FILE *f = tmpfile();
+	static char data[20000];
+	long n;
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (tarx_write_open_fd(a, &o, fileno(f)) == -1 ||
+	    tarx_write_entry(a, "f", 0, sizeof(data)) == -1 ||
+	    archive_write_data(a, memset(data, 'x', sizeof(data)),
+	    sizeof(data)) != sizeof(data))
+		return -1;
+	if (abandon) {
+		tarx_write_abort(a, &o);
+	} else {
+		archive_write_close(a);
+		archive_write_free(a);
+	}
+	n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	fclose(f);
+	return n;
+}
+
 int
 main(void)
 {
@@ -127,6 +158,15 @@ main(void)
 		tarx_close(&t);
 		close(fd);
 	}
+	/*
+	 * Closed: header, data padded to 512, two end blocks, the last block
+	 * not padded. Aborted: only the whole 10240 byte blocks libarchive
+	 * had written, no end blocks.
+	 */
+	is_int(written(0), 512 + 20480 + 1024, "a closed stream has its end "
+	    "blocks");
+	is_int(written(1), 20480, "an aborted one stops where it failed, "
+	    "without end blocks");
 	ok(tarx_clean_path("a/./b//c/", &b) == 0 && !strcmp(b.data, "a/b/c"),
 	    "clean_path");
 	buf_release(&b);

@@ -7,6 +7,9 @@
 
 static int n, failed;
 
+static int report(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static int
 report(int cond, const char *fmt, va_list ap)
 {
