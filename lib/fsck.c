@@ -424,6 +424,21 @@ young(struct fsck *c, const struct file *f)
 	return 1;
 }
 
+/* --gc: delete rel, and say so in the problem p */
+static void
+collect(struct fsck *c, struct fsck_problem *p, const char *rel)
+{
+	if (unlinkat(c->l->dirfd, rel, 0) == -1 && errno != ENOENT) {
+		err_sys(errno, "cannot remove '%s'", rel);
+		set_str(p, "error", err_msg());
+		say_more(p, err_msg(), NULL);
+		return;
+	}
+	set_str(p, "action", "deleted");
+	say_more(p, "deleted", NULL);
+	p->fixed = 1;
+}
+
 static void
 unreachable(struct fsck *c, struct file *f)
 {
@@ -444,15 +459,7 @@ unreachable(struct fsck *c, struct file *f)
 		    "reach it", NULL);
 		return;
 	}
-	if (unlinkat(c->l->dirfd, f->rel, 0) == -1 && errno != ENOENT) {
-		err_sys(errno, "cannot remove '%s'", f->rel);
-		set_str(p, "error", err_msg());
-		say_more(p, err_msg(), NULL);
-		return;
-	}
-	set_str(p, "action", "deleted");
-	say_more(p, "deleted", NULL);
-	p->fixed = 1;
+	collect(c, p, f->rel);
 }
 
 static void
@@ -468,15 +475,7 @@ temporary(struct fsck *c, struct file *f)
 	set_int(p, "size", f->size);
 	if (!(c->flags & FSCK_GC) || !f->regular)
 		return;
-	if (unlinkat(c->l->dirfd, f->rel, 0) == -1 && errno != ENOENT) {
-		err_sys(errno, "cannot remove '%s'", f->rel);
-		set_str(p, "error", err_msg());
-		say_more(p, err_msg(), NULL);
-		return;
-	}
-	set_str(p, "action", "deleted");
-	say_more(p, "deleted", NULL);
-	p->fixed = 1;
+	collect(c, p, f->rel);
 }
 
 static int
