@@ -296,20 +296,12 @@ dockersave_write(struct layout *l, const struct dockersave_image *imgs,
 	jsonio_dump(top, &out);
 	if (add_mem(a, "manifest.json", out.data, out.len) == -1)
 		goto out;
-	if (archive_write_close(a) != ARCHIVE_OK || sink.err) {
-		if (sink.err)
-			err_sys(sink.err, "cannot write docker save tarball");
-		else
-			ar_fail(a, "docker save tarball");
-		goto out;
-	}
-	rc = 0;
+	if (tarx_write_finish(a, &sink, "the docker save tarball") == 0)
+		rc = 0;
+	a = NULL;	/* freed either way */
 out:
 	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
-	if (rc == -1)
-		tarx_write_abort(a, &sink);
-	else
-		archive_write_free(a);
+	tarx_write_abort(a, &sink);
 	json_decref(top);
 	json_decref(names);
 	buf_release(&out);

@@ -136,20 +136,12 @@ write_oci(struct layout *l, const json_t *mdesc, const char *name, int fd)
 	layout_index(mdesc, name, &b);
 	if (add_mem(a, "index.json", &b) == -1)
 		goto out;
-	if (archive_write_close(a) != ARCHIVE_OK || sink.err) {
-		if (sink.err)
-			err_sys(sink.err, "cannot write (output)");
-		else
-			ar_fail(a, "(output)");
-		goto out;
-	}
-	rc = 0;
+	if (tarx_write_finish(a, &sink, "the output") == 0)
+		rc = 0;
+	a = NULL;	/* freed either way */
 out:
 	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
-	if (rc == -1)
-		tarx_write_abort(a, &sink);
-	else
-		archive_write_free(a);
+	tarx_write_abort(a, &sink);
 	json_decref(kids);
 	manifest_release(&m);
 	buf_release(&b);

@@ -617,20 +617,12 @@ flatten_write(struct layout *l, const json_t *desc, const char *what, int fd)
 			goto out;
 	if (write_links(&f) == -1)
 		goto out;
-	if (archive_write_close(f.out) != ARCHIVE_OK || sink.err) {
-		if (sink.err)
-			err_sys(sink.err, "%s: cannot write the output", what);
-		else
-			ar_fail(f.out, what, "(output)");
-		goto out;
-	}
-	rc = 0;
+	if (tarx_write_finish(f.out, &sink, "the output") == 0)
+		rc = 0;
+	f.out = NULL;	/* freed either way */
 out:
 	/* tarx_sink: a failed write leaks nothing, writes no end blocks */
-	if (rc == -1)
-		tarx_write_abort(f.out, &sink);
-	else
-		archive_write_free(f.out);
+	tarx_write_abort(f.out, &sink);
 	for (i = 0; i < f.nlinks; i++)
 		archive_entry_free(f.links[i]);
 	free(f.links);

@@ -299,3 +299,22 @@ tarx_write_abort(struct archive *a, struct tarx_sink *s)
 	archive_write_close(a);
 	archive_write_free(a);
 }
+
+int
+tarx_write_finish(struct archive *a, struct tarx_sink *s, const char *what)
+{
+	int rc = 0;
+
+	if (archive_write_close(a) != ARCHIVE_OK || s->err) {
+		if (s->err)
+			rc = err_sys(s->err, "cannot write %s", what);
+		else
+			rc = err_set(EIO, "cannot write %s: %s", what,
+			    archive_error_string(a) ? archive_error_string(a) :
+			    "error");
+		tarx_write_abort(a, s);
+		return rc;
+	}
+	archive_write_free(a);
+	return 0;
+}

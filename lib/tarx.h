@@ -76,6 +76,13 @@ struct tarx_sink {
 int	tarx_write_open_fd(struct archive *a, struct tarx_sink *s, int fd);
 /* discard what is left, close and free a; a may be NULL */
 void	tarx_write_abort(struct archive *a, struct tarx_sink *s);
+/*
+ * End the stream: its end blocks written and a freed, 0; or -1 with a
+ * message naming what (a failed write, or libarchive's error), a freed
+ * all the same.
+ */
+int	tarx_write_finish(struct archive *a, struct tarx_sink *s,
+	    const char *what);
 
 /*
  * Normalise an archive-relative name into out: "./a//b/." becomes "a/b".
