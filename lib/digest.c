@@ -1,10 +1,21 @@
-/* lib/digest.c - sha256/sha512 through OpenSSL EVP */
+/* lib/digest.c - sha256/sha512 (and git's sha1) through OpenSSL */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+/*
+ * OpenSSL's low-level SHA functions, not EVP: the same assembly (SHA-NI
+ * where the CPU has it), but no provider behind them. The first EVP digest
+ * of a process activates the default provider and reads openssl.cnf, and
+ * each EVP_DigestInit_ex() fetches the method by name again: about 4
+ * million instructions for the first hash and 50 thousand for each
+ * further one, which is a third of a whole pkg-tag run and more than a warm
+ * oci-fetch spends on its own work. The functions are deprecated in
+ * OpenSSL 3 but kept in every 3.x release; this file alone uses them.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include "die.h"
 #include "digest.h"
@@ -16,14 +27,54 @@ static const struct {
 } algos[] = {
 	[DIGEST_SHA256] = { "sha256", 64 },
 	[DIGEST_SHA512] = { "sha512", 128 },
+	[DIGEST_SHA1] = { "sha1", 40 },
+};
+
+/* what digest->ctx points to */
+struct ctx {
+	enum digest_algo	algo;
+	union {
+		SHA256_CTX	sha256;
+		SHA512_CTX	sha512;
+		SHA_CTX		sha1;
+	} u;
 };
 
 static void drain(struct digest *);
 
-static const EVP_MD *
-md(enum digest_algo algo)
+/* the software digests cannot fail once initialised */
+static void
+ctx_update(struct ctx *c, const void *p, size_t n)
 {
-	return algo == DIGEST_SHA512 ? EVP_sha512() : EVP_sha256();
+	switch (c->algo) {
+	case DIGEST_SHA256:
+		SHA256_Update(&c->u.sha256, p, n);
+		break;
+	case DIGEST_SHA512:
+		SHA512_Update(&c->u.sha512, p, n);
+		break;
+	case DIGEST_SHA1:
+		SHA1_Update(&c->u.sha1, p, n);
+		break;
+	}
+}
+
+/* the raw digest into md; its length */
+static unsigned
+ctx_final(struct ctx *c, unsigned char md[SHA512_DIGEST_LENGTH])
+{
+	switch (c->algo) {
+	case DIGEST_SHA512:
+		SHA512_Final(md, &c->u.sha512);
+		return SHA512_DIGEST_LENGTH;
+	case DIGEST_SHA1:
+		SHA1_Final(md, &c->u.sha1);
+		return SHA_DIGEST_LENGTH;
+	case DIGEST_SHA256:
+	default:
+		SHA256_Final(md, &c->u.sha256);
+		return SHA256_DIGEST_LENGTH;
+	}
 }
 
 int
@@ -35,7 +86,7 @@ digest_parse(const char *s, enum digest_algo *algo, const char **hex)
 	if (!s || !(colon = strchr(s, ':')))
 		return err_set(EINVAL, "'%s' is not a digest", s ? s : "");
 	n = colon - s;
-	for (i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
+	for (i = 0; i <= DIGEST_SHA512; i++) {	/* the OCI ones */
 		if (strlen(algos[i].name) != n || strncmp(s, algos[i].name, n))
 			continue;
 		for (p = colon + 1; *p; p++)
@@ -58,15 +109,20 @@ digest_parse(const char *s, enum digest_algo *algo, const char **hex)
 int
 digest_init(struct digest *d, enum digest_algo algo)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct ctx *c = malloc(sizeof(*c));
+	int ok;
 
-	if (!ctx)
+	if (!c)
 		die(EXIT_FAILURE, "out of memory for a digest context");
-	if (EVP_DigestInit_ex(ctx, md(algo), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
+	c->algo = algo;
+	ok = algo == DIGEST_SHA512 ? SHA512_Init(&c->u.sha512) :
+	    algo == DIGEST_SHA1 ? SHA1_Init(&c->u.sha1) :
+	    SHA256_Init(&c->u.sha256);
+	if (ok != 1) {
+		free(c);
 		return err_set(EIO, "cannot initialise %s", algos[algo].name);
 	}
-	d->ctx = ctx;
+	d->ctx = c;
 	d->algo = algo;
 	return 0;
 }
@@ -74,10 +130,9 @@ digest_init(struct digest *d, enum digest_algo algo)
 void
 digest_update(struct digest *d, const void *p, size_t n)
 {
-	/* EVP_DigestUpdate cannot fail for the software digests used here */
 	if (n) {
 		drain(d);
-		EVP_DigestUpdate(d->ctx, p, n);
+		ctx_update(d->ctx, p, n);
 	}
 }
 
@@ -157,7 +212,7 @@ hasher_main(void *arg)
 		pthread_mutex_unlock(&q.mu);
 		if (digest_test_hook)
 			digest_test_hook(j.p, j.n);
-		EVP_DigestUpdate(j.d->ctx, j.p, j.n);
+		ctx_update(j.d->ctx, j.p, j.n);
 		pthread_mutex_lock(&q.mu);
 		if (j.slot >= 0)
 			q.slot_busy[j.slot] = 0;
@@ -302,7 +357,7 @@ digest_update_async(struct digest *d, const void *p, size_t n)
 	    (!ring && !q.slot[0] && free_slot() == -1)) {
 		drain_locked(d);
 		pthread_mutex_unlock(&q.mu);
-		EVP_DigestUpdate(d->ctx, p, n);
+		ctx_update(d->ctx, p, n);
 		return;
 	}
 	while (q.tail - q.head == QLEN || (!ring && (slot = free_slot()) == -1))
@@ -386,12 +441,12 @@ void
 digest_final(struct digest *d, char out[DIGEST_MAX])
 {
 	static const char xd[] = "0123456789abcdef";
-	unsigned char raw[EVP_MAX_MD_SIZE];
-	unsigned int i, n = 0;
+	unsigned char raw[SHA512_DIGEST_LENGTH];
+	unsigned int i, n;
 	char *o;
 
 	drain(d);
-	EVP_DigestFinal_ex(d->ctx, raw, &n);
+	n = ctx_final(d->ctx, raw);
 	o = out + strlen(strcpy(out, algos[d->algo].name));
 	*o++ = ':';
 	for (i = 0; i < n; i++) {
@@ -406,7 +461,7 @@ void
 digest_release(struct digest *d)
 {
 	drain(d);
-	EVP_MD_CTX_free(d->ctx);
+	free(d->ctx);
 	d->ctx = NULL;
 }
 

@@ -1,4 +1,4 @@
-/* lib/digest.h - content digests in OCI "algo:hex" form (OpenSSL EVP)
+/* lib/digest.h - content digests in OCI "algo:hex" form (OpenSSL)
  *
  * sha256 is what the tools write; sha512 is verified when met.
  */
@@ -7,13 +7,17 @@
 
 #include <stddef.h>
 
-enum digest_algo { DIGEST_SHA256, DIGEST_SHA512 };
+/*
+ * DIGEST_SHA1 is for git's hashes in lib/pkg.c and lib/gittree.c only:
+ * digest_parse() never accepts it, and no OCI digest is ever one.
+ */
+enum digest_algo { DIGEST_SHA256, DIGEST_SHA512, DIGEST_SHA1 };
 
 /* "sha512:" + 128 hex + NUL */
 #define DIGEST_MAX	(7 + 128 + 1)
 
 struct digest {
-	void			*ctx;	/* EVP_MD_CTX, private to digest.c */
+	void			*ctx;	/* private to digest.c */
 	enum digest_algo	 algo;
 };
 #define DIGEST_INIT { NULL, DIGEST_SHA256 }

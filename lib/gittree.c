@@ -9,8 +9,7 @@
 #include <unistd.h>
 
 #include <git2.h>
-#include <openssl/evp.h>
-
+#include "digest.h"
 #include "err.h"
 #include "gittree.h"
 #include "strv.h"
@@ -426,7 +425,7 @@ quoted(const char *p, int quote_path)
 }
 
 static int
-hash_file(EVP_MD_CTX *md, const char *path)
+hash_file(struct digest *md, const char *path)
 {
 	char tmp[65536];
 	struct stat st;
@@ -444,7 +443,7 @@ hash_file(EVP_MD_CTX *md, const char *path)
 			close(fd);
 			return err_sys(errno, "cannot read '%s'", path);
 		}
-		EVP_DigestUpdate(md, tmp, r);
+		digest_update(md, tmp, r);
 	}
 	close(fd);
 	return 0;
@@ -481,9 +480,8 @@ gittree_content_hash(struct gittree *g, const char *rel, char out[65])
 	char **names = NULL, *path, *name;
 	size_t n = 0, i, pos, plen = strlen(rel), na, len;
 	const git_index_entry *e;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
-	EVP_MD_CTX *ctx = NULL;
+	struct digest ctx = DIGEST_INIT;
+	char d[DIGEST_MAX];
 	int rc = -1, r;
 
 	if (!g->index && (r = git_repository_index(&g->index, g->repo)) < 0)
@@ -514,11 +512,8 @@ gittree_content_hash(struct gittree *g, const char *rel, char out[65])
 	if (n > na)
 		qsort(names + na, n - na, sizeof(*names), strv_cmp);
 
-	if (!(ctx = EVP_MD_CTX_new()) ||
-	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		err_set(ENOMEM, "cannot initialise sha256");
+	if (digest_init(&ctx, DIGEST_SHA256) == -1)
 		goto out;
-	}
 	for (i = 0; i < n; i++) {
 		name = names[i];
 		if (quoted(name, g->quote_path))
@@ -533,17 +528,17 @@ gittree_content_hash(struct gittree *g, const char *rel, char out[65])
 				name[--len] = '\0';
 		}
 		path = xasprintf("%s/%s", g->workdir, name);
-		r = hash_file(ctx, path);
+		r = hash_file(&ctx, path);
 		free(path);
 		if (r == -1)
 			goto out;
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	digest_final(&ctx, d);
+	memcpy(out, d + 7, 65);	/* after "sha256:" */
 	rc = 0;
 out:
-	EVP_MD_CTX_free(ctx);
+	if (ctx.ctx)
+		digest_release(&ctx);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -10,8 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "digest.h"
 #include "err.h"
 #include "fsutil.h"
 #include "path.h"
@@ -39,13 +38,10 @@ abs_clean(const char *p)
 static void
 sha1_hex(const char *s, char out[GITTREE_HEXLEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	char d[DIGEST_MAX];
 
-	EVP_Digest(s, strlen(s), md, &n, EVP_sha1(), NULL);
-	for (i = 0; i < n && i < 20; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[40] = '\0';
+	digest_buf(DIGEST_SHA1, s, strlen(s), d);
+	memcpy(out, d + 5, GITTREE_HEXLEN + 1);	/* after "sha1:" */
 }
 
 int

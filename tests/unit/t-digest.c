@@ -85,6 +85,11 @@ main(void)
 	is(out, ABC256, "sha256 of \"abc\"");
 	digest_buf(DIGEST_SHA512, "abc", 3, out);
 	is(out, ABC512, "sha512 of \"abc\"");
+	digest_buf(DIGEST_SHA1, "abc", 3, out);
+	is(out, "sha1:a9993e364706816aba3e25717850c26c9cd0d89d",
+	    "sha1 of \"abc\", for git's hashes");
+	ok(digest_parse("sha1:a9993e364706816aba3e25717850c26c9cd0d89d", NULL,
+	    NULL) == -1, "sha1 is not an OCI digest");
 
 	digest_init(&d, DIGEST_SHA256);
 	digest_update(&d, "a", 1);
