@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,4 +236,129 @@ fs_replace_abort(struct fs_replace *r)
 	free(r->tmp);
 	free(r->path);
 	*r = (struct fs_replace)FS_REPLACE_INIT;
+}
+
+/*
+ * The writeback helper. A cache writes a blob, then fsyncs it before it
+ * names it. Left alone, the kernel starts writing dirty pages only seconds
+ * later, so that fsync would wait for the whole blob (100 ms for 150 MB
+ * here). Asking for the writeback as the blocks are written overlaps the
+ * disk with the transfer, but sync_file_range(2) and fdatasync(2) block
+ * the caller while they submit or wait; on this thread they block only
+ * the helper.
+ */
+struct wb_req {
+	int	fd;		/* the helper's duplicate */
+	int	orig;		/* the caller's descriptor, to merge ranges */
+	off_t	off, n;		/* n 0: fdatasync */
+};
+
+static struct {
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	pthread_t	tid;
+	int		state;	/* 0 not started, 1 running, -1 unavailable */
+	int		quit;
+	unsigned	head, tail;
+	struct wb_req	req[FS_WRITEBACK_QUEUE];
+} wb = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *
+wb_main(void *arg)
+{
+	struct wb_req r;
+
+	pthread_mutex_lock(&wb.mu);
+	for (;;) {
+		while (wb.head == wb.tail && !wb.quit)
+			pthread_cond_wait(&wb.cv, &wb.mu);
+		if (wb.head == wb.tail)
+			break;
+		r = wb.req[wb.head++ % FS_WRITEBACK_QUEUE];
+		pthread_mutex_unlock(&wb.mu);
+		/* advice only: an error shows again in the caller's fsync */
+		if (r.n > 0)
+			(void)sync_file_range(r.fd, r.off, r.n,
+			    SYNC_FILE_RANGE_WRITE);
+		else
+			(void)fdatasync(r.fd);
+		close(r.fd);
+		pthread_mutex_lock(&wb.mu);
+	}
+	pthread_mutex_unlock(&wb.mu);
+	return arg;
+}
+
+/* at exit: what is still queued is dropped, the request running ends */
+static void
+wb_stop(void)
+{
+	if (wb.state != 1)
+		return;
+	pthread_mutex_lock(&wb.mu);
+	while (wb.head != wb.tail)
+		close(wb.req[wb.head++ % FS_WRITEBACK_QUEUE].fd);
+	wb.quit = 1;
+	pthread_cond_broadcast(&wb.cv);
+	pthread_mutex_unlock(&wb.mu);
+	pthread_join(wb.tid, NULL);
+	wb.state = -1;
+}
+
+/* a forked child has no helper: its copy of the queue is not its own */
+static void
+wb_forked(void)
+{
+	pthread_mutex_init(&wb.mu, NULL);
+	pthread_cond_init(&wb.cv, NULL);
+	while (wb.head != wb.tail)
+		close(wb.req[wb.head++ % FS_WRITEBACK_QUEUE].fd);
+	if (wb.state == 1)
+		wb.state = 0;
+}
+
+/* called with wb.mu held */
+static int
+wb_ready(void)
+{
+	static int registered;
+
+	if (wb.state != 0)
+		return wb.state == 1;
+	if (!registered) {
+		registered = 1;
+		atexit(wb_stop);
+		pthread_atfork(NULL, NULL, wb_forked);
+	}
+	wb.state = pthread_create(&wb.tid, NULL, wb_main, NULL) == 0 ? 1 : -1;
+	return wb.state == 1;
+}
+
+void
+fs_writeback(int fd, off_t off, off_t n)
+{
+	struct wb_req *last;
+	int dup;
+
+	pthread_mutex_lock(&wb.mu);
+	if (!wb_ready())
+		goto out;
+	/* a range that continues the last one still queued joins it */
+	last = wb.head != wb.tail ?
+	    &wb.req[(wb.tail - 1) % FS_WRITEBACK_QUEUE] : NULL;
+	if (last && last->orig == fd && n > 0 && last->n > 0 &&
+	    last->off + last->n == off) {
+		last->n += n;
+		goto out;
+	}
+	if (last && last->orig == fd && n == 0 && last->n == 0)
+		goto out;
+	if (wb.tail - wb.head == FS_WRITEBACK_QUEUE ||
+	    (dup = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		goto out;	/* dropped: the caller's fsync does it */
+	wb.req[wb.tail++ % FS_WRITEBACK_QUEUE] = (struct wb_req){ dup, fd,
+	    off, n };
+	pthread_cond_signal(&wb.cv);
+out:
+	pthread_mutex_unlock(&wb.mu);
 }

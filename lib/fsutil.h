@@ -3,6 +3,7 @@
 #define FSUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "xalloc.h"
 
@@ -15,6 +16,18 @@ int	fs_read_fd(int fd, size_t max, struct buf *out, const char *what);
 int	fs_read_path(const char *path, size_t max, struct buf *out);
 /* write all n bytes, retrying short writes and EINTR; -1 with errno */
 int	fs_write_all(int fd, const void *p, size_t n);
+/*
+ * Have a helper thread start writing fd's bytes off..off+n to disk
+ * (sync_file_range), or with n 0 make fd's data durable (fdatasync), so
+ * that the fsync which must come before a file is named finds little
+ * left to wait for, and the thread that writes never waits for the disk.
+ * The helper works on a duplicate of fd: fd may be closed at once. Best
+ * effort and bounded: when the helper is FS_WRITEBACK_QUEUE requests
+ * behind, or has no thread, the request is dropped, and the caller's own
+ * fsync does that work later. Never a substitute for that fsync.
+ */
+#define FS_WRITEBACK_QUEUE	16
+void	fs_writeback(int fd, off_t off, off_t n);
 /* create path and its missing parents, mode 0755 */
 int	fs_mkdir_p(const char *path);
 

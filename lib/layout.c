@@ -417,20 +417,21 @@ blob_writer_write(struct blob_writer *w, const void *p, size_t n)
 	if (fs_write_all(w->fd, p, n) == -1)
 		return err_sys(errno, "cannot write to the cache '%s'",
 		    w->l->path);
-#ifdef SYNC_FILE_RANGE_WRITE
 	/*
-	 * Start writing big blocks to disk now, so that the fsync in
-	 * blob_writer_finish() finds little left to wait for.
+	 * Big blocks start for the disk now, off this thread, so that the
+	 * fsync in blob_writer_finish() finds little left to wait for.
 	 */
 	if (n >= PARALLEL_HASH_MIN)
-		sync_file_range(w->fd, w->size, n, SYNC_FILE_RANGE_WRITE);
-#endif
+		fs_writeback(w->fd, w->size, n);
 	w->size += n;
-	/* what a crash leaves of a partial is what the next run resumes */
+	/*
+	 * What a crash leaves of a partial is what the next run resumes: it
+	 * reaches the disk every PARTIAL_SYNC bytes, on the helper too. Only
+	 * progress is at stake (a resumed blob is verified whole), so a
+	 * dropped request costs nothing but bytes to fetch again.
+	 */
 	if (w->partial && w->size - w->synced >= PARTIAL_SYNC) {
-		if (fdatasync(w->fd) == -1)
-			return err_sys(errno, "cannot sync a partial blob in "
-			    "'%s'", w->l->path);
+		fs_writeback(w->fd, 0, 0);
 		w->synced = w->size;
 	}
 	return 0;

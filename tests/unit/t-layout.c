@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "desc.h"
 #include "err.h"
+#include "fsutil.h"
 #include "jsonio.h"
 #include "layout.h"
 #include "manifest.h"
@@ -225,6 +227,54 @@ hostile_files(const char *dir)
 	alarm(0);
 }
 
+/* descriptors open in this process */
+static int
+count_fds(void)
+{
+	return count_entries("/proc/self/fd");
+}
+
+/*
+ * fs_writeback() is advice on a duplicate: the caller closes at once, a
+ * full queue drops requests, and every duplicate is closed in the end.
+ */
+static void
+test_writeback(const char *dir)
+{
+	char path[256], blk[4096], back[4096];
+	int fd, i, before, after = -1, tries;
+
+	snprintf(path, sizeof(path), "%s/wb", dir);
+	memset(blk, 'w', sizeof(blk));
+	before = count_fds();
+	for (i = 0; i < 200; i++) {
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
+			break;
+		(void)write(fd, blk, sizeof(blk));
+		fs_writeback(fd, (off_t)i * sizeof(blk), sizeof(blk));
+		if (i % 7 == 0)
+			fs_writeback(fd, 0, 0);
+		close(fd);	/* the helper has its own */
+	}
+	ok(i == 200, "200 writes, each followed by writeback advice");
+	for (tries = 0; tries < 200; tries++) {
+		if ((after = count_fds()) == before)
+			break;
+		usleep(10000);
+	}
+	ok(after == before, "the helper closes every duplicate (%d, %d "
+	    "open)", before, after);
+	fd = open(path, O_RDONLY);
+	ok(fd != -1 && lseek(fd, 199 * sizeof(blk), SEEK_SET) != -1 &&
+	    read(fd, back, sizeof(back)) == (ssize_t)sizeof(back) &&
+	    memcmp(back, blk, sizeof(blk)) == 0 &&
+	    lseek(fd, 0, SEEK_END) == 200 * (off_t)sizeof(blk),
+	    "the file holds what was written");
+	if (fd != -1)
+		close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -239,6 +289,7 @@ main(void)
 
 	if (!mkdtemp(dir))
 		return 1;
+	test_writeback(dir);
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	ok(layout_open(&l, path, 0) == -1 && errno == ENOENT,
 	    "missing cache is ENOENT without LAYOUT_CREATE");
