@@ -544,7 +544,9 @@ struct job {
 	struct http_req		 q;
 	struct http_sink	 sink;
 	struct blob_writer	 w;
-	struct buf		 pend;		/* received, not yet written */
+	struct digest_ring	*ring;		/* the blocks received into */
+	unsigned char		*blk;		/* the one being filled, or NULL */
+	size_t			 blk_len;	/* received, not yet written */
 	struct buf		 have;		/* registry_fetch_put(): in hand */
 	int			 preloaded;
 	int			 open;		/* w is open */
@@ -601,23 +603,36 @@ job_fail(struct job *j, int err, const char *msg)
 
 /*
  * Bytes are gathered into blocks of FLUSH_AT before they reach the
- * writer: fewer write(2) and sync_file_range(2) calls on the transfer
- * thread, and blocks big enough for the writer to hash on the other core
- * while this one writes. At most the hasher's slot (2 MiB, lib/digest.c),
- * or the block is hashed here; 1 MiB keeps four jobs' blocks small
- * beside the peak RSS budget.
+ * writer: fewer write(2) calls and hand-offs, and blocks big enough for
+ * the writer to hash on the other core while this one writes. The blocks
+ * are a job's digest_ring (lib/digest.h) of RING_BLOCKS: a full block is
+ * written and hashed where it was received, with no copy, and the ring
+ * hands it out again only once the hasher has released it. Four jobs'
+ * rings of 3 x 512 KiB stay well inside the peak RSS budget.
  */
-#define FLUSH_AT	(1u << 20)
+#define FLUSH_AT	(512u << 10)
+#define RING_BLOCKS	3
 
 static int
 flush(struct job *j)
 {
 	int rc = 0;
 
-	if (j->pend.len > 0)
-		rc = blob_writer_write(&j->w, j->pend.data, j->pend.len);
-	buf_reset(&j->pend);
+	if (j->blk_len > 0)
+		rc = blob_writer_write(&j->w, j->blk, j->blk_len);
+	j->blk = NULL;		/* the hasher may hold it: take the next */
+	j->blk_len = 0;
 	return rc;
+}
+
+/* the job's ring is freed once the hasher is done with its blocks */
+static void
+blocks_release(struct job *j)
+{
+	digest_ring_free(j->ring);
+	j->ring = NULL;
+	j->blk = NULL;
+	j->blk_len = 0;
 }
 
 /*
@@ -632,8 +647,8 @@ writer_open(struct job *j, int resume)
 {
 	/* a restart from 0: what was counted as done is to do again */
 	if (j->open && !j->preloaded)
-		progress_done(-(j->w.size + (int64_t)j->pend.len));
-	buf_reset(&j->pend);
+		progress_done(-(j->w.size + (int64_t)j->blk_len));
+	j->blk_len = 0;
 	if (j->open)
 		blob_writer_abort(&j->w);
 	j->open = 0;
@@ -676,7 +691,7 @@ sink_start(void *arg, struct http_req *q)
 		return 0;
 	}
 	/* a 200: Range was ignored, or none was sent: start from 0 */
-	if ((j->w.size > 0 || j->pend.len > 0) && writer_reopen(j) == -1)
+	if ((j->w.size > 0 || j->blk_len > 0) && writer_reopen(j) == -1)
 		return http_req_fail(q, errno, "%s", err_msg());
 	if (q->hdr.content_length >= 0 && q->hdr.content_length != j->size)
 		return http_req_fail(q, EIO, "the registry sends %lld bytes, "
@@ -689,23 +704,25 @@ static int
 sink_write(void *arg, struct http_req *q, const void *p, size_t n)
 {
 	struct job *j = arg;
+	size_t bs = j->size < FLUSH_AT ? (size_t)j->size : FLUSH_AT, k;
 
-	if ((int64_t)(j->pend.len + n) > j->size - j->w.size)
+	if ((int64_t)(j->blk_len + n) > j->size - j->w.size)
 		return http_req_fail(q, EFBIG, "blob '%s' is larger than %lld "
 		    "bytes", j->digest, (long long)j->size);
 	progress_done((int64_t)n);
-	if (j->pend.len == 0 && n >= FLUSH_AT) {
-		/* a block already: written from curl's buffer, not copied */
-		if (blob_writer_write(&j->w, p, n) == -1)
+	while (n > 0) {
+		if (!j->ring)
+			j->ring = digest_ring_new(RING_BLOCKS, bs);
+		if (!j->blk)
+			j->blk = digest_ring_next(j->ring);
+		k = bs - j->blk_len < n ? bs - j->blk_len : n;
+		memcpy(j->blk + j->blk_len, p, k);
+		j->blk_len += k;
+		p = (const unsigned char *)p + k;
+		n -= k;
+		if (j->blk_len == bs && flush(j) == -1)
 			return http_req_fail(q, errno, "%s", err_msg());
-		return 0;
 	}
-	if (j->pend.cap == 0)
-		buf_grow(&j->pend, j->size < FLUSH_AT ? (size_t)j->size :
-		    FLUSH_AT);
-	buf_add(&j->pend, p, n);
-	if (j->pend.len >= FLUSH_AT && flush(j) == -1)
-		return http_req_fail(q, errno, "%s", err_msg());
 	return 0;
 }
 
@@ -856,7 +873,7 @@ job_done(struct http_req *q, void *arg)
 static void
 transfer_release(struct job *j)
 {
-	buf_release(&j->pend);
+	blocks_release(j);
 	j->q.auth = NULL;
 	http_req_release(&j->q);
 }
@@ -917,7 +934,7 @@ job_finish(struct job *j)
 		return;
 	}
 	j->open = 0;
-	buf_release(&j->pend);
+	blocks_release(j);
 	f->bytes += j->size;
 	http_log(f->r->h, 1, "fetched blob '%s' (%lld bytes)", j->digest,
 	    (long long)j->size);
@@ -1174,7 +1191,7 @@ registry_fetch_free(struct reg_fetch *f)
 			flush(j);
 			blob_writer_suspend(&j->w);
 		}
-		buf_release(&j->pend);
+		blocks_release(j);
 		buf_release(&j->have);
 		j->q.auth = NULL;
 		http_req_release(&j->q);
