@@ -164,6 +164,8 @@ struct digest_ring {
 	size_t			 size;		/* of one buffer */
 	unsigned		 n, next;	/* buffers; the one handed out next */
 	unsigned		 pins[DIGEST_RING_MAX];
+	int			 orphan;	/* freed by its owner: the thread
+						   frees it with the last pin */
 };
 
 struct job {
@@ -191,6 +193,33 @@ static struct {
 
 void	(*digest_test_hook)(const void *, size_t);
 
+/* called with q.mu held */
+static int
+ring_pinned(const struct digest_ring *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->pins[i] > 0)
+			return 1;
+	return 0;
+}
+
+/* unlink and free; called with q.mu held */
+static void
+ring_destroy(struct digest_ring *r)
+{
+	struct digest_ring **pp;
+
+	for (pp = &q.rings; *pp; pp = &(*pp)->next_ring)
+		if (*pp == r) {
+			*pp = r->next_ring;
+			break;
+		}
+	free(r->mem);
+	free(r);
+}
+
 static void *
 hasher_main(void *arg)
 {
@@ -216,8 +245,9 @@ hasher_main(void *arg)
 		pthread_mutex_lock(&q.mu);
 		if (j.slot >= 0)
 			q.slot_busy[j.slot] = 0;
-		if (j.ring)
-			j.ring->pins[j.buf]--;
+		if (j.ring && --j.ring->pins[j.buf] == 0 && j.ring->orphan &&
+		    !ring_pinned(j.ring))
+			ring_destroy(j.ring);
 		q.job[q.head % QLEN].d = NULL;
 		q.job[q.head % QLEN].ready = 0;
 		q.head++;
@@ -261,8 +291,12 @@ hasher_forked(void)
 	for (i = 0; i < SLOTS; i++)
 		q.slot_busy[i] = 0;
 	/* the parent's queued blocks are not the child's to wait for */
-	for (struct digest_ring *r = q.rings; r; r = r->next_ring)
+	for (struct digest_ring *r = q.rings, *next; r; r = next) {
+		next = r->next_ring;
 		memset(r->pins, 0, sizeof(r->pins));
+		if (r->orphan)
+			ring_destroy(r);
+	}
 	if (q.state == 1)
 		q.state = 0;
 }
@@ -418,25 +452,15 @@ digest_ring_next(struct digest_ring *r)
 void
 digest_ring_free(struct digest_ring *r)
 {
-	struct digest_ring **pp;
-	unsigned i;
-
 	if (!r)
 		return;
 	pthread_mutex_lock(&q.mu);
-	for (i = 0; i < r->n; i++)
-		while (r->pins[i] > 0)
-			pthread_cond_wait(&q.cv, &q.mu);
-	for (pp = &q.rings; *pp; pp = &(*pp)->next_ring)
-		if (*pp == r) {
-			*pp = r->next_ring;
-			break;
-		}
+	if (ring_pinned(r))
+		r->orphan = 1;	/* the thread frees it: no wait here */
+	else
+		ring_destroy(r);
 	pthread_mutex_unlock(&q.mu);
-	free(r->mem);
-	free(r);
 }
-
 void
 digest_final(struct digest *d, char out[DIGEST_MAX])
 {

@@ -45,7 +45,8 @@ void	digest_update_async(struct digest *d, const void *p, size_t n);
  * hands out the next buffer in turn only then (waiting if it must). So a
  * block read into the ring may be written to a file and hashed at once,
  * with no copy and no block reused before it was hashed. tarx reads
- * through one. digest_ring_free() waits for the thread, then frees.
+ * through one. digest_ring_free() does not wait: a ring with blocks still
+ * queued is freed by the thread once it has hashed the last of them.
  */
 #define DIGEST_RING_MAX	8
 struct digest_ring;
