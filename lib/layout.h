@@ -76,7 +76,7 @@ struct blob_writer {
 	unsigned char	 head[4];		/* first bytes: compression magic */
 	char		 digest[DIGEST_MAX];	/* set by blob_writer_finish() */
 	char		*partial;	/* a named partial download, or NULL */
-	int64_t		 synced;	/* partial: bytes known on disk */
+	int64_t		 synced;	/* bytes last asked to be durable */
 };
 #define BLOB_WRITER_INIT { NULL, -1, NULL, DIGEST_INIT, "", -1, 0, {0}, "", \
 	NULL, 0 }
