@@ -422,8 +422,8 @@ digest_ring_new(unsigned n, size_t size)
 
 	if (n > DIGEST_RING_MAX)
 		n = DIGEST_RING_MAX;
-	if (n < 2)
-		n = 2;
+	if (n < 1)
+		n = 1;
 	if (!r || !(r->mem = malloc(n * size)))
 		die(EXIT_FAILURE, "out of memory for a buffer ring");
 	r->n = n;

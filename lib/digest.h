@@ -38,7 +38,7 @@ void	digest_update(struct digest *d, const void *p, size_t n);
  */
 void	digest_update_async(struct digest *d, const void *p, size_t n);
 /*
- * A ring of n (2..DIGEST_RING_MAX) buffers of size bytes to read into, so
+ * A ring of n (1..DIGEST_RING_MAX) buffers of size bytes to read into, so
  * that digest_update_async() of a block inside one of them hashes it in
  * place instead of copying it: the buffer stays pinned until the helper
  * thread has hashed every block queued from it, and digest_ring_next()

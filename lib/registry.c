@@ -711,8 +711,10 @@ sink_write(void *arg, struct http_req *q, const void *p, size_t n)
 		    "bytes", j->digest, (long long)j->size);
 	progress_done((int64_t)n);
 	while (n > 0) {
+		/* a blob of one block needs only that one */
 		if (!j->ring)
-			j->ring = digest_ring_new(RING_BLOCKS, bs);
+			j->ring = digest_ring_new(j->size > (int64_t)bs ?
+			    RING_BLOCKS : 1, bs);
 		if (!j->blk)
 			j->blk = digest_ring_next(j->ring);
 		k = bs - j->blk_len < n ? bs - j->blk_len : n;
