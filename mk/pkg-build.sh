@@ -91,9 +91,14 @@ check_flags() {
 
 # FROM images of a Dockerfile, as "dockerfile<TAB>image" lines (for
 # ordering); a Dockerfile's name holds no control character (pkg-tag)
-from_lines() {	# dockerfile
-	awk 'toupper($1) == "FROM" { for (i = 2; i <= NF; i++)
-		if ($i !~ /^--/) { print FILENAME "\t" $i; break } }' "$1" \
+from_lines() {	# < dockerfile paths, one per line
+	# one awk for all: a process per package cost more than the rest of
+	# a no-op plan; only readable files are named, as mawk stops at the
+	# first it cannot open
+	while IFS= read -r f; do
+		[ -f "$f" ] && [ -r "$f" ] && printf '%s\0' "$f"
+	done | xargs -0r awk 'toupper($1) == "FROM" { for (i = 2; i <= NF; i++)
+		if ($i !~ /^--/) { print FILENAME "\t" $i; break } }' \
 	    2>/dev/null
 }
 
@@ -110,10 +115,10 @@ check_dirs() {
 
 # every value of the plans that becomes make text (pkg.mk evals the
 # plan) has only the characters of a reference: no '$', space or "@@"
+JQ_BAD='def bad: [.ref, .canonical, .arches[]] | map(strings
+    | select((test("^[A-Za-z0-9._:/@+-]*$") | not) or test("@@")));'
 check_plan() {	# planfile
-	bad=$(jq -r '[.ref, .canonical, .arches[]] | map(strings
-	    | select((test("^[A-Za-z0-9._:/@+-]*$") | not) or test("@@")))
-	    | .[0] // empty' "$1") || exit 1
+	bad=$(jq -r "$JQ_BAD"' bad | .[0] // empty' "$1") || exit 1
 	[ -z "$bad" ] || die "cannot plan: '$bad' is no valid reference"
 }
 
@@ -123,26 +128,33 @@ plan() {
 	tmp=$(workdir) || exit 1
 	trap 'rm -rf "$tmp"' EXIT
 	pkgtag --json "$@" >"$tmp/plan" || exit 1
-	check_plan "$tmp/plan"
-	# the platforms of each package: PKG_PLATFORMS, else arches - skipped;
-	# "df FILE" per Dockerfile, "want ARCH REF" per platform to check
-	jq -r --arg plats "${PKG_PLATFORMS:-}" \
-	    --arg skip "${PKG_SKIP_PLATFORMS:-}" '
-	    ($skip | split(" ") | map(select(. != "") | split("/")[1])) as $s
-	    | .canonical as $c
-	    | ((if $plats != "" then $plats | split(" ") | map(select(. != "")
-	        | split("/")[1]) else .arches - $s end)[] | "want \(.) \($c)")
+	# one jq (its start costs more than its work) for three lists, in
+	# order: "bad VALUE" for the first value that cannot become make
+	# text (check_plan); "want ARCH REF" per platform to check, the
+	# package's PKG_PLATFORMS, else arches - skipped; "df FILE" per
+	# Dockerfile
+	jq -n -r --arg plats "${PKG_PLATFORMS:-}" \
+	    --arg skip "${PKG_SKIP_PLATFORMS:-}" "$JQ_BAD"'
+	    [inputs] as $p
+	    | ($skip | split(" ") | map(select(. != "") | split("/")[1])) as $s
+	    | (first($p[] | bad | .[]) | "bad \(.)"),
+	      ($p[] | .canonical as $c
+	        | (if $plats != "" then $plats | split(" ") | map(select(. != "")
+	          | split("/")[1]) else .arches - $s end)[] | "want \(.) \($c)"),
+	      ($p[] | "df \(.path)/\(.dockerfile)")
 	    ' "$tmp/plan" >"$tmp/lines" || exit 1
 	arches=
-	while read -r k a r; do
-		echo "$r" >>"$tmp/want.$a"
+	while IFS= read -r l; do
+		case $l in
+		'bad '*) die "cannot plan: '${l#bad }' is no valid reference" ;;
+		'want '*) ;;
+		*) continue ;;
+		esac
+		l=${l#want } a=${l%% *}
+		echo "${l#* }" >>"$tmp/want.$a"
 		case " $arches " in *" $a "*) ;; *) arches="$arches $a" ;; esac
 	done <"$tmp/lines"
-	jq -r '"\(.path)/\(.dockerfile)"' "$tmp/plan" >"$tmp/dfs" || exit 1
-	: >"$tmp/froms"
-	while IFS= read -r f; do
-		from_lines "$f" >>"$tmp/froms"
-	done <"$tmp/dfs"
+	sed -n 's/^df //p' "$tmp/lines" | from_lines >"$tmp/froms"
 	# what the cache has (oci-fetch --cached: no network), one pass per
 	# arch; a JSON string "@ARCH" before each pass's records
 	: >"$tmp/present"
