@@ -28,6 +28,7 @@ struct gittree {
 	unsigned	 dirty_asks;	/* gittree_is_dirty() calls so far */
 	struct strv	 dirty;		/* with dirty_known: changed paths, sorted */
 	int		 dirty_known;
+	struct strv	 plain;		/* find_open(): directories known plain */
 };
 
 /*
@@ -83,6 +84,7 @@ gitcache_release(struct gitcache *c)
 		git_repository_free(g->repo);
 		free(g->gopkgversion);
 		strv_clear(&g->dirty);
+		strv_clear(&g->plain);
 		free(g->gitdir);
 		free(g->workdir);
 		free(g->rev);
@@ -166,12 +168,28 @@ ceiling_between(const char *top, const char *path)
  * a real directory (no link) without a .git of its own, and no ceiling
  * directory stops the search on the way. NULL when not sure: the caller
  * discovers as usual. This saves discovery's walk, its realpath and its
- * reads of HEAD and config for every package of one repository.
+ * reads of HEAD and config for every package of one repository. The
+ * directories of a walk that ended well are remembered, with the
+ * repository, for the rest of the run: a package's directory is asked
+ * for twice, and a shared extra source once for every package, and each
+ * walk stops at the first directory already known plain.
  */
+static int
+known_plain(const struct gittree *t, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < t->plain.n; i++)
+		if (!strcmp(t->plain.v[i], dir))
+			return 1;
+	return 0;
+}
+
 static struct gittree *
 find_open(struct gitcache *c, const char *path)
 {
 	struct gittree *t;
+	struct strv walked = STRV_INIT;
 	struct stat st;
 	char *dir, *slash, *dotgit;
 	size_t i, n;
@@ -189,18 +207,24 @@ find_open(struct gitcache *c, const char *path)
 	if (i == c->n || ceiling_between(t->workdir, path))
 		return NULL;
 	dir = xstrdup(path);
-	while (same && strlen(dir) > n) {
+	while (same && strlen(dir) > n && !known_plain(t, dir)) {
 		if (lstat(dir, &st) == -1 || S_ISLNK(st.st_mode))
 			same = 0;
 		else if (S_ISDIR(st.st_mode)) {
 			dotgit = xasprintf("%s/.git", dir);
 			same = lstat(dotgit, &st) == -1 && errno == ENOENT;
 			free(dotgit);
+			if (same)
+				strv_push(&walked, dir);
 		}
 		if ((slash = strrchr(dir, '/')))
 			*slash = '\0';
 	}
 	free(dir);
+	/* everything above a plain directory was plain when it was found */
+	for (i = 0; same && i < walked.n; i++)
+		strv_push(&t->plain, walked.v[i]);
+	strv_clear(&walked);
 	return same ? t : NULL;
 }
 
