@@ -3,7 +3,8 @@
 # cache: a 150 MB single-platform image and a 40-layer image, oci-fetch
 # against skopeo copy, and against the floor measured in the same run:
 # curl --parallel of the same manifest and blobs to /dev/null, and curl to
-# files plus openssl dgst over them; then the warm (cache-first) run.
+# files plus openssl dgst over them, or synced to disk (sync -d) without
+# it; then the warm (cache-first) run.
 . "$(dirname "$0")/lib.sh"
 
 # what tests/helpers/registry.sh needs from tests/lib.sh
@@ -65,12 +66,14 @@ measure_turns \
     bigsk 'rm -rf s1' "skopeo copy -q --src-tls-verify=false docker://$REG/bench/big:1 oci:s1:big" \
     curl 'rm -f blob' "curl -s -o blob $REG_URL/v2/bench/big/blobs/$BIG && openssl dgst -sha256 blob" \
     bignull '' "$PAR -K $WORK/big.null" \
-    bigfiles 'rm -f f.*' "$PAR -K $WORK/big.files && openssl dgst -sha256 f.* >/dev/null"
+    bigfiles 'rm -f f.*' "$PAR -K $WORK/big.files && openssl dgst -sha256 f.* >/dev/null" \
+    bigsync 'rm -f f.*' "$PAR -K $WORK/big.files && sync -d f.*"
 measure_turns \
     many 'rm -rf c2' "oci-fetch -C c2 $REG/bench/many:1" \
     manysk 'rm -rf s2' "skopeo copy -q --src-tls-verify=false docker://$REG/bench/many:1 oci:s2:many" \
     manynull '' "$PAR -K $WORK/many.null" \
-    manyfiles 'rm -f f.*' "$PAR -K $WORK/many.files && openssl dgst -sha256 f.* >/dev/null"
+    manyfiles 'rm -f f.*' "$PAR -K $WORK/many.files && openssl dgst -sha256 f.* >/dev/null" \
+    manysync 'rm -f f.*' "$PAR -K $WORK/many.files && sync -d f.*"
 oci-fetch -C c1 $REG/bench/big:1 >/dev/null
 measure warm '' "oci-fetch -C c1 $REG/bench/big:1"
 # /usr/bin/time counts in 10 ms steps: time 100 warm runs instead, and
@@ -94,19 +97,23 @@ row bigsk 'skopeo copy docker:// oci:'
 row curl 'curl -o + openssl dgst -sha256'
 row bignull 'floor: curl --parallel >/dev/null'
 row bigfiles 'floor: curl --parallel files + dgst'
+row bigsync 'floor: curl --parallel files, synced'
 echo "  skopeo / oci-fetch wall:           $(ratio bigsk big)x  (target >= 2.5)"
 echo "  oci-fetch / (curl + dgst) wall:    $(ratio big curl)x  (target <= 1.3)"
 echo "  oci-fetch / floor (/dev/null):     $(verdict big bignull 1.5)"
 echo "  oci-fetch / floor (files + dgst):  $(ratio big bigfiles)x"
+echo "  oci-fetch / floor (files, synced): $(ratio big bigsync)x"
 echo "  oci-fetch peak RSS:                $((big_rss / 1024)) MiB  (target < 16)"
 header "oci-fetch: 40-layer image (40 x 0.5 MB) into an empty cache (median of $RUNS)"
 row many 'oci-fetch'
 row manysk 'skopeo copy docker:// oci:'
 row manynull 'floor: curl --parallel >/dev/null'
 row manyfiles 'floor: curl --parallel files + dgst'
+row manysync 'floor: curl --parallel files, synced'
 echo "  skopeo / oci-fetch wall:           $(ratio manysk many)x  (target >= 2)"
 echo "  oci-fetch / floor (/dev/null):     $(verdict many manynull 1.1)"
 echo "  oci-fetch / floor (files + dgst):  $(ratio many manyfiles)x"
+echo "  oci-fetch / floor (files, synced): $(ratio many manysync)x"
 echo "  oci-fetch peak RSS:                $((many_rss / 1024)) MiB  (target < 16)"
 header "oci-fetch: warm run, everything cached (median of $RUNS)"
 row warm 'oci-fetch (no request made)'
