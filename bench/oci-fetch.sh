@@ -88,8 +88,8 @@ nruns () {
 	done
 	echo $(( ($(date +%s%N) - _t0) / 100 ))
 }
-t_warm=$(nruns oci-fetch -C c1 $REG/bench/big:1)
-t_load=$(nruns curl --version)
+t_warm=$(nruns oci-fetch -C c1 $REG/bench/big:1) || exit 1
+t_load=$(nruns curl --version) || exit 1
 
 header "oci-fetch: $((size / 1000000)) MB single-layer image from docker-registry on 127.0.0.1 into an empty cache (median of $RUNS)"
 row big 'oci-fetch'

@@ -461,6 +461,7 @@ digest_ring_free(struct digest_ring *r)
 		ring_destroy(r);
 	pthread_mutex_unlock(&q.mu);
 }
+
 void
 digest_final(struct digest *d, char out[DIGEST_MAX])
 {

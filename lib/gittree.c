@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+
 #include "digest.h"
 #include "err.h"
 #include "gittree.h"

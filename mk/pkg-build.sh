@@ -117,9 +117,12 @@ check_dirs() {
 # plan) has only the characters of a reference: no '$', space or "@@"
 JQ_BAD='def bad: [.ref, .canonical, .arches[]] | map(strings
     | select((test("^[A-Za-z0-9._:/@+-]*$") | not) or test("@@")));'
+bad_plan() {	# value
+	die "cannot plan: '$1' is no valid reference"
+}
 check_plan() {	# planfile
 	bad=$(jq -r "$JQ_BAD"' bad | .[0] // empty' "$1") || exit 1
-	[ -z "$bad" ] || die "cannot plan: '$bad' is no valid reference"
+	[ -z "$bad" ] || bad_plan "$bad"
 }
 
 plan() {
@@ -146,7 +149,7 @@ plan() {
 	arches=
 	while IFS= read -r l; do
 		case $l in
-		'bad '*) die "cannot plan: '${l#bad }' is no valid reference" ;;
+		'bad '*) bad_plan "${l#bad }" ;;
 		'want '*) ;;
 		*) continue ;;
 		esac
