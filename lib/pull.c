@@ -49,6 +49,7 @@ struct plan {
 	json_t		*seen;
 	struct reg_fetch *fetch;	/* NULL: cache only */
 	struct registry	*reg;
+	struct puller	*c;
 };
 
 static void say(struct puller *c, int level, const char *fmt, ...)
@@ -190,16 +191,18 @@ puller_select(struct puller *c, const json_t *index, const char *what,
  * The platform of an image config, checked against the wanted one: a
  * single image for another platform lacks the one asked for ("not
  * found", as an index without it), and only warns when none was asked.
+ * *platform is the config's platform (new), or NULL on failure.
  */
 static int
-check_config_platform(struct puller *c, const struct buf *cfg, json_t **platform)
+check_config_platform(struct puller *c, const void *cfg, size_t len,
+    json_t **platform)
 {
 	struct platform have;
 	char hs[128], ws[128];
 	json_t *j;
 
 	*platform = NULL;
-	if ((j = jsonio_parse(cfg->data, cfg->len, "image config")) == NULL)
+	if ((j = jsonio_parse(cfg, len, "image config")) == NULL)
 		return -1;
 	if (platform_from_json(&have, j) == -1) {
 		json_decref(j);
@@ -212,8 +215,11 @@ check_config_platform(struct puller *c, const struct buf *cfg, json_t **platform
 	platform_format(&c->plats[0], ws, sizeof(ws));
 	if (c->all || platform_match(&c->plats[0], &have) != 0)
 		return 0;
-	if (c->explicit_plat)
+	if (c->explicit_plat) {
+		json_decref(*platform);
+		*platform = NULL;
 		return err_notfound("a single image for %s, not %s", hs, ws);
+	}
 	say(c, 0, "a single image for %s, not the host's %s", hs, ws);
 	return 0;
 }
@@ -321,7 +327,7 @@ warm_single(struct puller *c, const struct manifest *m, json_t *root)
 
 	if (check_single(c) == 0 && layout_blob_read(&c->l, desc_digest(cd),
 	    JSONIO_MAX_DOC, &cfg) == 0 &&
-	    check_config_platform(c, &cfg, &plat) == 0) {
+	    check_config_platform(c, cfg.data, cfg.len, &plat) == 0) {
 		json_object_set(root, "platform", plat);
 		rc = 0;
 	}
@@ -536,30 +542,46 @@ get_root(struct puller *c, struct plan *p, struct reg_manifest *rm, int named)
 	return 0;
 }
 
-/* a single image: its config (cached or fetched) and its blobs */
+/* a single image's config is for the platform: the root records it */
+static int
+config_checked(void *arg, const void *cfg, size_t len)
+{
+	struct plan *p = arg;
+	json_t *plat;
+
+	if (check_config_platform(p->c, cfg, len, &plat) == -1)
+		return -1;
+	json_object_set_new(p->root, "platform", plat);
+	return 0;
+}
+
+/*
+ * A single image: its config and its layers. A cached config is checked
+ * at once; one to fetch gates the fetch (registry_fetch_gate()), so the
+ * layers download beside it and none is stored when it is for another
+ * platform.
+ */
 static int
 pull_single(struct puller *c, struct plan *p, const struct manifest *m)
 {
-	json_t *cd = json_object_get(m->json, "config"), *plat = NULL;
+	json_t *cd = json_object_get(m->json, "config");
+	const char *dg = desc_digest(cd);
 	struct buf cfg = BUF_INIT;
-	int rc = -1;
+	int rc;
 
 	if (check_single(c) == -1)
 		return -1;
-	if (layout_blob_read(&c->l, desc_digest(cd), JSONIO_MAX_DOC,
-	    &cfg) == -1 && (registry_get_blob_mem(p->reg, p->r.path,
-	    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == -1 ||
-	    registry_fetch_put(p->fetch, p->r.path, desc_digest(cd),
-	    cfg.data, cfg.len) == -1))
-		goto out;
-	if (check_config_platform(c, &cfg, &plat) == -1)
-		goto out;
-	json_object_set(p->root, "platform", plat);
-	rc = queue_blobs(c, p, m);
-out:
-	json_decref(plat);
-	buf_release(&cfg);
-	return rc;
+	if (layout_blob_read(&c->l, dg, JSONIO_MAX_DOC, &cfg) == 0) {
+		rc = config_checked(p, cfg.data, cfg.len);
+		buf_release(&cfg);
+		return rc == -1 ? -1 : queue_blobs(c, p, m);
+	}
+	err_clear();
+	if (registry_fetch_add(p->fetch, p->r.path, dg, desc_size(cd)) == -1 ||
+	    registry_fetch_gate(p->fetch, dg, JSONIO_MAX_DOC, config_checked,
+	    p) == -1)
+		return -1;
+	return queue_blobs(c, p, m);
 }
 
 static int
@@ -687,7 +709,7 @@ resolve_single(struct puller *c, struct plan *p, const struct manifest *m,
 
 	if (check_single(c) == 0 && registry_get_blob_mem(p->reg, p->r.path,
 	    desc_digest(cd), desc_size(cd), JSONIO_MAX_DOC, &cfg) == 0 &&
-	    check_config_platform(c, &cfg, &pj) == 0)
+	    check_config_platform(c, cfg.data, cfg.len, &pj) == 0)
 		rc = 0;
 	if (rc == 0 && plat != NULL)
 		*plat = pj;
@@ -851,6 +873,7 @@ puller_run(struct puller *c, enum pull_mode mode, const char *name,
 		return err_set(EINVAL, "'%s' names no tag or digest", name);
 	}
 	p.name = name;
+	p.c = c;
 	p.repo_ref = xstrdup(p.r.digest ? p.r.digest : p.r.tag);
 	switch (mode) {
 	case PULL_MANIFEST:

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "digest.h"
 #include "err.h"
+#include "fsutil.h"
 #include "http.h"
 #include "jsonio.h"
 #include "layout.h"
@@ -554,7 +555,7 @@ struct job {
 	int			 reauth;	/* after a 401 */
 	int			 again;		/* after a 416 or a storage 4xx */
 	int			 state;		/* 0 queued, 1 running, 2 done,
-						   3 syncing */
+						   3 syncing, 4 held at the gate */
 	int			 sync_err;	/* errno of the early fsync */
 	struct job		*snext;		/* the syncer's lists */
 	int			 failed;
@@ -586,7 +587,17 @@ struct reg_fetch {
 	struct job	*todo, *synced;
 	size_t		 syncing;
 	int		 progress;	/* a progress line was begun */
+	/* registry_fetch_gate(): the blob that opens it, the blobs held */
+	struct job	*gate;
+	reg_gate_fn	*gate_check;
+	void		*gate_arg;
+	size_t		 gate_max;
+	int		 gate_state;
+	struct job	*held;
+	size_t		 nheld;
 };
+
+enum { GATE_NONE, GATE_SHUT, GATE_OPEN, GATE_REFUSED };
 
 static int
 job_fail(struct job *j, int err, const char *msg)
@@ -741,6 +752,7 @@ sink_rewind(void *arg, struct http_req *q)
 
 static void job_done(struct http_req *q, void *arg);
 static void job_finish(struct job *j);
+static void gate_settle(struct reg_fetch *f, int open);
 static void job_transferred(struct job *j);
 static void transfer_release(struct job *j);
 
@@ -777,6 +789,9 @@ job_submit(struct job *j)
 static void
 start_more(struct reg_fetch *f)
 {
+	if (f->gate_state == GATE_REFUSED ||
+	    (f->gate_state == GATE_SHUT && f->nheld >= REG_HOLD_MAX))
+		return;
 	while (f->running < (size_t)f->r->jobs && f->next < f->n) {
 		struct job *j = f->jobs[f->next++];
 
@@ -810,6 +825,8 @@ job_end(struct job *j)
 		f->running--;
 	j->state = 2;
 	f->done++;
+	if (j == f->gate && j->failed && f->gate_state == GATE_SHUT)
+		gate_settle(f, 0);
 	start_more(f);
 }
 
@@ -903,6 +920,83 @@ job_transferred(struct job *j)
 	job_finish(j);
 }
 
+static void job_publish(struct job *);
+
+/* a verified, synced blob the gate keeps from being published for now */
+static void
+gate_hold(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+
+	if (j->state == 1)	/* finished on the loop: its slot is free */
+		f->running--;
+	j->state = 4;
+	j->snext = f->held;
+	f->held = j;
+	f->nheld++;
+}
+
+/* a blob that is not to be published: removed, failing with the gate */
+static void
+gate_discard(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+
+	if (j->open)
+		blob_writer_abort(&j->w);
+	j->open = 0;
+	j->failed = 1;
+	j->err = f->gate->err ? f->gate->err : EIO;
+	snprintf(j->errmsg, sizeof(j->errmsg), "blob '%s' not stored: %.400s",
+	    j->digest, f->gate->failed ? f->gate->errmsg : "its gate stayed "
+	    "shut");
+	if (j->state == 4)
+		j->state = 3;	/* not running: job_end() only counts it */
+	job_end(j);
+}
+
+/* the gate's verdict: publish what it held, or remove it all */
+static void
+gate_settle(struct reg_fetch *f, int open)
+{
+	struct job *j;
+
+	f->gate_state = open ? GATE_OPEN : GATE_REFUSED;
+	while ((j = f->held) != NULL) {
+		f->held = j->snext;
+		f->nheld--;
+		if (open)
+			job_publish(j);
+		else
+			gate_discard(j);
+	}
+}
+
+/* the gate's bytes, read back from its synced file, go to the check */
+static int
+gate_check(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+	struct buf b = BUF_INIT;
+	char what[DIGEST_MAX + 16];
+	int rc;
+
+	snprintf(what, sizeof(what), "blob '%s'", j->digest);
+	if (lseek(j->w.fd, 0, SEEK_SET) == -1)
+		rc = err_sys(errno, "cannot read %s", what);
+	else
+		rc = fs_read_fd(j->w.fd, f->gate_max, &b, what);
+	if (rc == 0)
+		rc = f->gate_check(f->gate_arg, b.data, b.len);
+	buf_release(&b);
+	if (rc == -1) {
+		j->failed = 1;
+		j->err = errno ? errno : EIO;
+		snprintf(j->errmsg, sizeof(j->errmsg), "%.590s", err_msg());
+	}
+	return rc;
+}
+
 /* verify, sync and publish a downloaded blob (on the loop's thread) */
 static void
 job_finish(struct job *j)
@@ -929,6 +1023,31 @@ job_finish(struct job *j)
 		job_end(j);
 		return;
 	}
+	if (j == f->gate) {
+		if (gate_check(j) == -1) {
+			blob_writer_abort(&j->w);
+			j->open = 0;
+			job_end(j);	/* refuses what the gate held */
+			return;
+		}
+		job_publish(j);
+		gate_settle(f, 1);
+		return;
+	}
+	if (f->gate_state == GATE_SHUT)
+		gate_hold(j);
+	else if (f->gate_state == GATE_REFUSED)
+		gate_discard(j);
+	else
+		job_publish(j);
+}
+
+/* name a verified, synced blob in the cache */
+static void
+job_publish(struct job *j)
+{
+	struct reg_fetch *f = j->f;
+
 	if (blob_writer_publish(&j->w) == -1) {
 		j->open = 0;
 		job_fail(j, errno, err_msg());
@@ -1052,6 +1171,37 @@ registry_fetch_put(struct reg_fetch *f, const char *repo, const char *digest,
 	return 0;
 }
 
+int
+registry_fetch_gate(struct reg_fetch *f, const char *digest, size_t max,
+    reg_gate_fn *check, void *arg)
+{
+	struct job *j;
+	size_t i;
+
+	if (f->gate != NULL)
+		return err_set(EINVAL, "a fetch has one gate");
+	for (i = f->next; i < f->n; i++)
+		if (strcmp(f->jobs[i]->digest, digest) == 0)
+			break;
+	if (i == f->n || f->jobs[i]->preloaded || f->jobs[i]->state != 0)
+		return err_set(EINVAL, "blob '%s' is not queued for download",
+		    digest);
+	j = f->jobs[i];
+	if (j->size > (int64_t)max)
+		return err_set(EFBIG, "blob '%s' is larger than %zu bytes",
+		    digest, max);
+	/* first in the queue: the blobs it holds must not keep it waiting */
+	memmove(&f->jobs[f->next + 1], &f->jobs[f->next],
+	    (i - f->next) * sizeof(*f->jobs));
+	f->jobs[f->next] = j;
+	f->gate = j;
+	f->gate_check = check;
+	f->gate_arg = arg;
+	f->gate_max = max;
+	f->gate_state = GATE_SHUT;
+	return 0;
+}
+
 /* blobs in hand go straight to the writer and the syncer */
 static void
 start_preloaded(struct reg_fetch *f)
@@ -1146,6 +1296,8 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 		pthread_mutex_unlock(&f->mu);
 	}
 	syncer_stop(f);
+	if (f->gate_state == GATE_SHUT)	/* its blob never came */
+		gate_settle(f, 0);
 	if (f->progress)
 		progress_end();
 	/* what was published is synced, whatever else failed */
@@ -1155,6 +1307,12 @@ registry_fetch_run(struct reg_fetch *f, size_t *done, int64_t *bytes)
 	if (ok > 0 && layout_sync_blobs(f->l) == -1)
 		rc = -1;
 	ok = 0;
+	/* what the gate refused is why the others were not stored */
+	if (f->gate != NULL && f->gate->failed) {
+		err_set(f->gate->err ? f->gate->err : EIO, "%s",
+		    f->gate->errmsg);
+		rc = -1;
+	}
 	for (i = 0; i < f->n; i++) {
 		struct job *j = f->jobs[i];
 

@@ -113,6 +113,21 @@ int	registry_fetch_add(struct reg_fetch *f, const char *repo,
 int	registry_fetch_put(struct reg_fetch *f, const char *repo,
 	    const char *digest, const void *p, size_t n);
 /*
+ * Gate the fetch on one queued blob (registry_fetch_add(), not in hand):
+ * it is downloaded first and the others beside it, but no blob of the
+ * fetch is published until check accepted the gate's bytes (at most max;
+ * check returns 0, or -1 with a message). When check refuses them, or
+ * the gate blob fails, nothing is published, the blobs held are removed
+ * and the run fails with the gate's message. A single image's layers
+ * start this way while its config, which says whether the image is for
+ * the wanted platform, is still in flight. At most REG_HOLD_MAX blobs
+ * wait at the gate; the rest wait to start.
+ */
+#define REG_HOLD_MAX	64
+typedef int reg_gate_fn(void *arg, const void *p, size_t n);
+int	registry_fetch_gate(struct reg_fetch *f, const char *digest,
+	    size_t max, reg_gate_fn *check, void *arg);
+/*
  * Download every queued blob, at most r->jobs at a time. 0 when all
  * arrived verified and are published (and synced); -1 with the first
  * failure's message (ENOENT when a blob does not exist). *done counts the

@@ -128,7 +128,10 @@ test_expect_success 'a single image for another platform is not found (3), as wi
 	test ! -s out &&
 	test_one_line_error err "linux/arm64" &&
 	grep "^oci-fetch: cannot pull .$REG/single/arm:1." err &&
-	jq -e ".manifests == []" c6/index.json
+	jq -e ".manifests == []" c6/index.json &&
+	find c6/blobs -type f >left &&
+	test ! -s left &&
+	test -z "$(ls c6/tmp 2>/dev/null)"
 '
 
 test_expect_success 'docker manifest lists are stored as served' '

@@ -6,6 +6,10 @@ test_description='oci-fetch: retries, resumes and refusals; nothing corrupt land
 
 make_image big/app:1 --single --layers 1 --layer-size 300000 >/dev/null
 make_image multi/app:1 --platforms linux/amd64,linux/arm64 --layers 2 >/dev/null
+make_image big/arm:1 --single --platforms linux/arm64 --layers 1 \
+    --layer-size 300000 >/dev/null
+ARM_LAYER=$(src_all big/arm:1 | tail -1)
+make_image many/app:1 --single --layers 70 --layer-size 8000 >/dev/null
 LAYER=$(src_all big/app:1 | tail -1)
 SIZE=$(stat -c %s "$TRASH/images/blobs/sha256/${LAYER#sha256:}")
 
@@ -152,8 +156,54 @@ mock_start --quirk redirect-loop || exit 1
 test_expect_success 'a redirect loop stops after 10 hops' '
 	test_expect_code 1 pull_big c11 2>err &&
 	test_one_line_error err "too many redirects" &&
-	test $(mock_requests ".status == 307") = 11 &&
+	jq -r "select(.status == 307) | .path" "$MOCK_LOG" | sort | uniq -c |
+	    awk "{ print \$1 }" | sort -u >hops &&
+	echo 11 >expect && test_cmp expect hops &&
 	cache_valid c11
+'
+
+# a single image's layers start while its config is in flight, and wait
+# for it: published only once it says the platform is right
+mock_start --quirk small-delay=1 || exit 1
+test_expect_success 'a late config: the layer comes first, and waits for it' '
+	pull_big c19 >out &&
+	jq -r "select(.method == \"GET\" and (.path | contains(\"/blobs/\"))) |
+	    .path" "$MOCK_LOG" >gets &&
+	test $(wc -l <gets) = 2 &&
+	head -1 gets | grep -q "${LAYER#sha256:}\$" &&
+	cache_valid c19 &&
+	test -e c19/blobs/sha256/${LAYER#sha256:} &&
+	jq -e ".manifests | length == 1" c19/index.json
+'
+
+test_expect_success 'a late config for another platform: nothing is stored (3)' '
+	mock_log_reset &&
+	test_expect_code 3 oci-fetch -C c20 -p linux/amd64 $MOCK/big/arm:1 \
+	    >out 2>err &&
+	test ! -s out &&
+	test_one_line_error err "linux/arm64" &&
+	test $(mock_requests ".status == 200 and
+	    (.path | endswith(\"$ARM_LAYER\"))") = 1 &&
+	jq -e ".manifests == []" c20/index.json &&
+	find c20/blobs c20/tmp -type f >left &&
+	test ! -s left
+'
+
+# the config of 70 layers lists 70 diff_ids: bigger than 1024 bytes
+mock_start --quirk small-delay=1 --quirk fault-min=7000 || exit 1
+test_expect_success 'at most 64 layers wait at the gate, the rest wait to start' '
+	oci-fetch -C c21 -p linux/amd64 $MOCK/many/app:1 >out &&
+	cache_valid c21 &&
+	for d in $(src_all many/app:1); do
+		test -e c21/blobs/sha256/${d#sha256:} || return 1
+	done &&
+	jq -r "select(.method == \"GET\" and (.path | contains(\"/blobs/\"))) |
+	    .path" "$MOCK_LOG" >gets &&
+	test $(wc -l <gets) = 71 &&
+	root=$(src_root many/app:1) &&
+	cfg=$(jq -r .config.digest "$TRASH/images/blobs/sha256/${root#sha256:}") &&
+	n=$(grep -n "$cfg" gets | cut -d: -f1) &&
+	test $n -gt 64 && test $n -lt 71
 '
 
 mock_start --quirk slow=100000 || exit 1

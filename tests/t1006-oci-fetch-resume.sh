@@ -50,12 +50,12 @@ fetch_killed () {
 }
 
 mock_start --quirk stall-after=3000000:1 || exit 1
-test_expect_success 'killed mid-blob: the partial stays in tmp/, no blob' '
+test_expect_success 'killed mid-blob: the partials stay in tmp/, no blob' '
 	fetch_killed c1 1000000 &&
 	test ! -e c1/blobs/sha256/$HEX &&
+	test -f c1/tmp/partial-sha256-$HEX &&
 	ls c1/tmp >names &&
-	echo partial-sha256-$HEX >expect &&
-	test_cmp expect names &&
+	! grep -v "^partial-sha256-[0-9a-f]\{64\}\$" names &&
 	cmp -n $(stat -c %s c1/tmp/partial-sha256-$HEX) \
 	    c1/tmp/partial-sha256-$HEX "$TRASH/images/blobs/sha256/$HEX" &&
 	python3 "$HELPERS/cachecheck.py" c1

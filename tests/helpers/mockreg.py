@@ -33,6 +33,8 @@ plays the parts docker-registry cannot (doc/registry-client.md §9):
   redirect-loop            blob GETs redirect to themselves
   manifest-size=N          manifests padded past N bytes (size limit test)
   slow=BYTES_PER_S         blob bodies trickle out
+  small-delay=S            blob GETs of blobs under fault-min bytes (configs)
+                           answer after S seconds: the layers come first
   dcd=wrong|absent         Docker-Content-Digest header faults
   oauth=post               the token service takes OAuth2 POSTs (identity
                            tokens: refresh_token must be the --user password);
@@ -430,6 +432,8 @@ class Handler(BaseHTTPRequestHandler):
         # blob faults hit blobs of at least fault-min bytes (default 1024),
         # so that configs pass and layers break
         big = size >= int(quirk("fault-min") or 1024)
+        if not big and self.command == "GET" and quirk("small-delay"):
+            time.sleep(float(quirk("small-delay")))
         fault = quirk_fires("blob") if big else None
         cut = quirk_fires("cut-after") \
             if self.command == "GET" and big else None
