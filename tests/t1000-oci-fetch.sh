@@ -230,7 +230,8 @@ test_expect_success '-q: the expected "not found" of an exit 3 is silent' '
 	test_expect_code 3 oci-fetch -q -C c13 -p linux/s390x $REG/multi/app:1 2>err &&
 	test ! -s err &&
 	port=$(test_free_port) &&
-	test_expect_code 1 oci-fetch -q -C c13 127.0.0.1:$port/a/b:1 2>err &&
+	test_expect_code 1 env OCIKIT_HTTP_DEADLINE=1 \
+	    oci-fetch -q -C c13 127.0.0.1:$port/a/b:1 2>err &&
 	test_one_line_error err "127.0.0.1:$port"
 '
 

@@ -228,8 +228,9 @@ test_expect_success 'messages: the tool, the subject once, the status by kind' '
 	shape err oci-put push localhost/nope:1 &&
 	test_expect_code 3 oci-put -C nocache localhost/app:1 2>err &&
 	shape err oci-put push localhost/app:1 &&
-	test_expect_code 1 oci-put -C cache localhost/app:1 127.0.0.1:$port/x:1 \
-	    2>err && shape err oci-put push 127.0.0.1:$port/x:1 &&
+	test_expect_code 1 env OCIKIT_HTTP_DEADLINE=1 oci-put -C cache \
+	    localhost/app:1 127.0.0.1:$port/x:1 2>err &&
+	shape err oci-put push 127.0.0.1:$port/x:1 &&
 	test_expect_code 2 oci-put -C cache localhost/app:1 "Bad Dest" 2>err &&
 	shape err oci-put push "Bad Dest" &&
 	test_expect_code 3 oci-index-merge -C cache --ref localhost/i:1 \
