@@ -681,11 +681,24 @@ writer_reopen(struct job *j)
 	return writer_open(j, 0);
 }
 
+/* a transfer the gate has refused stops at its next bytes */
+static int
+refused(struct job *j, struct http_req *q)
+{
+	if (j->f->gate_state != GATE_REFUSED || j == j->f->gate)
+		return 0;
+	http_req_fail(q, ECANCELED, "blob '%s' not stored: the fetch was "
+	    "refused", j->digest);
+	return 1;
+}
+
 static int
 sink_start(void *arg, struct http_req *q)
 {
 	struct job *j = arg;
 
+	if (refused(j, q))
+		return -1;
 	if (q->status == 206) {
 		long long a, b, total = -1;
 		const char *cr = q->hdr.content_range;
@@ -717,6 +730,8 @@ sink_write(void *arg, struct http_req *q, const void *p, size_t n)
 	struct job *j = arg;
 	size_t bs = j->size < FLUSH_AT ? (size_t)j->size : FLUSH_AT, k;
 
+	if (refused(j, q))
+		return -1;
 	if ((int64_t)(j->blk_len + n) > j->size - j->w.size)
 		return http_req_fail(q, EFBIG, "blob '%s' is larger than %lld "
 		    "bytes", j->digest, (long long)j->size);
@@ -753,6 +768,7 @@ sink_rewind(void *arg, struct http_req *q)
 static void job_done(struct http_req *q, void *arg);
 static void job_finish(struct job *j);
 static void gate_settle(struct reg_fetch *f, int open);
+static void gate_failed(struct job *j);
 static void job_transferred(struct job *j);
 static void transfer_release(struct job *j);
 
@@ -778,6 +794,7 @@ job_submit(struct job *j)
 		j->state = 2;
 		f->running--;
 		f->done++;
+		gate_failed(j);
 		return;
 	}
 	j->q.auth = v;
@@ -786,13 +803,19 @@ job_submit(struct job *j)
 	http_submit(f->r->h, &j->q);
 }
 
+/* nothing more starts once the gate refused, or holds all it may */
+static int
+gate_blocks(const struct reg_fetch *f)
+{
+	return f->gate_state == GATE_REFUSED ||
+	    (f->gate_state == GATE_SHUT && f->nheld >= REG_HOLD_MAX);
+}
+
 static void
 start_more(struct reg_fetch *f)
 {
-	if (f->gate_state == GATE_REFUSED ||
-	    (f->gate_state == GATE_SHUT && f->nheld >= REG_HOLD_MAX))
-		return;
-	while (f->running < (size_t)f->r->jobs && f->next < f->n) {
+	while (!gate_blocks(f) && f->running < (size_t)f->r->jobs &&
+	    f->next < f->n) {
 		struct job *j = f->jobs[f->next++];
 
 		if (j->preloaded || j->state != 0)	/* start_preloaded()'s */
@@ -801,6 +824,7 @@ start_more(struct reg_fetch *f)
 			job_fail(j, errno, err_msg());
 			j->state = 2;
 			f->done++;
+			gate_failed(j);
 			continue;
 		}
 		j->state = 1;
@@ -814,7 +838,12 @@ job_end(struct job *j)
 {
 	struct reg_fetch *f = j->f;
 
-	if (j->open && j->failed) {
+	if (j->open && j->failed && f->gate_state == GATE_REFUSED &&
+	    j != f->gate) {
+		/* stopped because the gate refused: nothing is kept */
+		blob_writer_abort(&j->w);
+		j->open = 0;
+	} else if (j->open && j->failed) {
 		/* what arrived is kept for the next run, which verifies it */
 		flush(j);
 		blob_writer_suspend(&j->w);
@@ -825,8 +854,7 @@ job_end(struct job *j)
 		f->running--;
 	j->state = 2;
 	f->done++;
-	if (j == f->gate && j->failed && f->gate_state == GATE_SHUT)
-		gate_settle(f, 0);
+	gate_failed(j);
 	start_more(f);
 }
 
@@ -972,6 +1000,14 @@ gate_settle(struct reg_fetch *f, int open)
 	}
 }
 
+/* the gate's own blob failed: what it holds is refused */
+static void
+gate_failed(struct job *j)
+{
+	if (j == j->f->gate && j->failed && j->f->gate_state == GATE_SHUT)
+		gate_settle(j->f, 0);
+}
+
 /* the gate's bytes, read back from its synced file, go to the check */
 static int
 gate_check(struct job *j)
@@ -1031,7 +1067,8 @@ job_finish(struct job *j)
 			return;
 		}
 		job_publish(j);
-		gate_settle(f, 1);
+		if (!j->failed)		/* else job_end() refused the rest */
+			gate_settle(f, 1);
 		return;
 	}
 	if (f->gate_state == GATE_SHUT)

@@ -117,7 +117,8 @@ int	registry_fetch_put(struct reg_fetch *f, const char *repo,
  * it is downloaded first and the others beside it, but no blob of the
  * fetch is published until check accepted the gate's bytes (at most max;
  * check returns 0, or -1 with a message). When check refuses them, or
- * the gate blob fails, nothing is published, the blobs held are removed
+ * the gate blob fails, nothing is published: the blobs held are removed,
+ * transfers still running stop at their next bytes and are removed too,
  * and the run fails with the gate's message. A single image's layers
  * start this way while its config, which says whether the image is for
  * the wanted platform, is still in flight. At most REG_HOLD_MAX blobs

@@ -207,6 +207,21 @@ test_expect_success 'at most 64 layers wait at the gate, the rest wait to start'
 '
 
 mock_start --quirk slow=100000 || exit 1
+test_expect_success 'refused while a layer trickles in: it stops there, nothing kept (3)' '
+	test_expect_code 3 oci-fetch -C c22 -p linux/amd64 $MOCK/big/arm:1 \
+	    >out 2>err &&
+	test_one_line_error err "linux/arm64" &&
+	find c22/blobs c22/tmp -type f >left &&
+	test ! -s left &&
+	size=$(stat -c %s "$TRASH/images/blobs/sha256/${ARM_LAYER#sha256:}") &&
+	q=".method == \"GET\" and (.path | endswith(\"$ARM_LAYER\"))" &&
+	n=0 &&
+	while test $(mock_requests "$q") = 0 && test $n -lt 100; do
+		sleep 0.1; n=$((n + 1))
+	done &&
+	test $(mock_requests "$q and .sent < $size") = 1
+'
+
 test_expect_success 'killed mid-download: no partial blob; only its partial in tmp/' '
 	oci-fetch -C c12 -p linux/amd64 $MOCK/big/app:1 >out 2>&1 &
 	pid=$! &&
