@@ -168,29 +168,37 @@ plan() {
 			    $(cat "$tmp/want.$a") >>"$tmp/present" 2>/dev/null
 		done
 	fi
+	# what each package needs is looked up by name in objects built once
+	# ($from, $want, $have, $named): a scan of every list per package made
+	# this jq quadratic, 55 ms of a 200 ms no-op make of 60 packages
 	jq -n -r --rawfile froms "$tmp/froms" --rawfile lines "$tmp/lines" \
 	    --arg nobuild "$(on "${PKG_NOBUILD:-}" && echo 1)" \
 	    --arg say " ${PKG__SAY:-} " \
 	    --slurpfile plan "$tmp/plan" --slurpfile present "$tmp/present" '
-	    ($froms | split("\n") | map(select(. != "") | split("\t"))) as $f
+	    ($froms | split("\n") | map(select(. != "") | split("\t"))
+	        | reduce .[] as $l ({}; .[$l[0]] += [$l[1]])) as $from
 	    | ($lines | split("\n") | map(select(startswith("want "))
-	        | split(" ") | {a: .[1], r: .[2]})) as $want
-	    | (reduce $present[] as $x ({a: null, p: []};
+	        | split(" ")) | reduce .[] as $w ({}; .[$w[2]] += [$w[1]]))
+	        as $want
+	    | (reduce $present[] as $x ({a: null, p: {}};
 	        if ($x | type) == "string" then .a = $x[1:]
-	        elif $x.platform == null then .p += [[$x.ref, .a]]
-	        else . end) | .p) as $have
+	        elif $x.platform == null and ($x.ref | type) == "string"
+	        then .p[$x.ref] += [.a] else . end) | .p) as $have
 	    | $ARGS.positional as $dirs
 	    | [range(0; $dirs | length) | {dir: $dirs[.], p: $plan[.]}] as $pk
+	    | (reduce range(0; $pk | length) as $i ({};
+	        reduce ($pk[$i].p | .ref, .canonical | strings) as $n (.;
+	          .[$n] += [$i]))) as $named
 	    | $pk[] as $x
-	    | [$want[] | select(.r == $x.p.canonical) | .a] as $arches
+	    | $x.p.canonical as $c
+	    | ($want[$c | strings] // []) as $arches
 	    | ($x.p.path + "/" + $x.p.dockerfile) as $df
 	    | ([$x.p.buildArgs[]] + $x.p.depends.images
-	        + [$f[] | select(.[0] == $df) | .[1]]) as $uses
-	    | [$pk[] | select(.dir != $x.dir) | select(.p.ref as $r
-	        | .p.canonical as $c | $uses | index($r) or index($c))
-	        | .dir] as $deps
-	    | (if $nobuild == "1" then [] else $arches - [$have[]
-	        | select(.[0] == $x.p.canonical) | .[1]] end) as $todo
+	        + ($from[$df] // [])) as $uses
+	    | ([$uses[] | strings | $named[.] // empty | .[]] | unique
+	        | map($pk[.].dir) - [$x.dir]) as $deps
+	    | (if $nobuild == "1" then [] else $arches - ($have[$c | strings]
+	        // []) end) as $todo
 	    | (if $nobuild != "1" and ($todo | length) == 0 and
 	        ($arches | length) > 0 and ($say | contains(" \($x.dir) "))
 	      then "M found \($x.p.canonical) in local cache, skipping build"
