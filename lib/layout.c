@@ -229,6 +229,8 @@ layout_close(struct layout *l)
 	if (l->dirfd != -1)
 		close(l->dirfd);
 	free(l->path);
+	buf_release(&l->index_bytes);
+	json_decref(l->index_json);
 	*l = (struct layout)LAYOUT_INIT;
 }
 
@@ -777,28 +779,29 @@ layout_blob_put(struct layout *l, const void *p, size_t n,
 	return layout_sync_blobs(l);
 }
 
-/* index.json, parsed; the caller holds the lock */
+/* the bytes of index.json; the caller holds the lock */
 static int
-load_index(struct layout *l, json_t **index)
+read_index(struct layout *l, struct buf *b, char *what, size_t n)
 {
-	struct buf b = BUF_INIT;
-	char what[PATH_MAX + 16];
-	json_error_t e;
-	json_t *j, *m;
-	int fd;
+	int fd, rc;
 
-	*index = NULL;
-	snprintf(what, sizeof(what), "'%s/index.json'", l->path);
+	snprintf(what, n, "'%s/index.json'", l->path);
 	if ((fd = open_regular(l, "index.json", NULL)) == -1)
 		return -1;
-	if (fs_read_fd(fd, INDEX_MAX, &b, what) == -1) {
-		close(fd);
-		buf_release(&b);
-		return -1;
-	}
+	rc = fs_read_fd(fd, INDEX_MAX, b, what);
 	close(fd);
-	j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &e);
-	buf_release(&b);
+	return rc;
+}
+
+/* an image index, "manifests" always an array */
+static int
+parse_index(const struct buf *b, const char *what, json_t **index)
+{
+	json_error_t e;
+	json_t *j, *m;
+
+	*index = NULL;
+	j = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &e);
 	if (!j)
 		return err_set(EINVAL, "%s:%d:%d: %s", what + 1, e.line,
 		    e.column, e.text);
@@ -811,6 +814,57 @@ load_index(struct layout *l, json_t **index)
 	if (!json_is_array(m))
 		json_object_set_new(j, "manifests", json_array());
 	*index = j;
+	return 0;
+}
+
+/* index.json, parsed: the caller's to change; the caller holds the lock */
+static int
+load_index(struct layout *l, json_t **index)
+{
+	struct buf b = BUF_INIT;
+	char what[PATH_MAX + 16];
+	int rc;
+
+	*index = NULL;
+	rc = read_index(l, &b, what, sizeof(what));
+	if (rc == 0)
+		rc = parse_index(&b, what, index);
+	buf_release(&b);
+	return rc;
+}
+
+/*
+ * The index for reading only, shared: one run may resolve many names
+ * (oci-fetch --cached of every package of a project), and parsing
+ * index.json each time was most of such a run. It is read every time,
+ * under the lock as always, and parsed again only when its bytes differ
+ * from the last ones: whoever rewrites it, in place or not, is seen.
+ */
+static int
+load_index_shared(struct layout *l, json_t **index)
+{
+	struct buf b = BUF_INIT;
+	char what[PATH_MAX + 16];
+	json_t *j;
+
+	*index = NULL;
+	if (read_index(l, &b, what, sizeof(what)) == -1) {
+		buf_release(&b);
+		return -1;
+	}
+	if (l->index_json == NULL || b.len != l->index_bytes.len ||
+	    memcmp(b.data, l->index_bytes.data, b.len) != 0) {
+		if (parse_index(&b, what, &j) == -1) {
+			buf_release(&b);
+			return -1;
+		}
+		json_decref(l->index_json);
+		l->index_json = j;
+		buf_release(&l->index_bytes);
+		l->index_bytes = b;
+	} else
+		buf_release(&b);
+	*index = json_incref(l->index_json);
 	return 0;
 }
 
@@ -874,9 +928,14 @@ int
 layout_resolve(struct layout *l, const char *name, json_t **desc)
 {
 	json_t *index, *d;
+	int rc;
 
 	*desc = NULL;
-	if (layout_index_load(l, &index) == -1)
+	if (layout_lock(l) == -1)
+		return -1;
+	rc = load_index_shared(l, &index);
+	layout_unlock(l);
+	if (rc == -1)
 		return -1;
 	if ((d = layout_find(index, name)))
 		*desc = json_deep_copy(d);

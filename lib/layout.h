@@ -29,8 +29,10 @@ struct layout {
 	int	 dirfd;		/* the cache directory */
 	int	 lockfd;	/* .lock, opened once: closing any fd drops fcntl locks */
 	int	 locked;	/* nesting depth of layout_lock() */
+	struct buf index_bytes;	/* index.json as layout_resolve() last read it */
+	json_t	*index_json;	/* and parsed: reused while the bytes are equal */
 };
-#define LAYOUT_INIT { NULL, -1, -1, 0 }
+#define LAYOUT_INIT { NULL, -1, -1, 0, BUF_INIT, NULL }
 
 #define LAYOUT_CREATE	0x1	/* create the directory and an empty layout */
 

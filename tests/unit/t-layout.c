@@ -275,6 +275,50 @@ test_writeback(const char *dir)
 	unlink(path);
 }
 
+/*
+ * layout_resolve() parses index.json once while its bytes stay the same,
+ * and sees them change even when rewritten in place (same inode, same
+ * size, as a tool that writes the file over itself would).
+ */
+static void
+test_resolve_memo(struct layout *l, const char *path)
+{
+	char file[128];
+	struct buf b = BUF_INIT;
+	json_t *desc, *memo;
+	char *at;
+	int fd;
+
+	ok(layout_resolve(l, "docker.io/library/a", &desc) == 0,
+	    "resolve a");
+	json_decref(desc);
+	memo = l->index_json;
+	ok(layout_resolve(l, "docker.io/library/b:1", &desc) == 0 &&
+	    l->index_json == memo, "an unchanged index.json is parsed once");
+	json_decref(desc);
+	snprintf(file, sizeof(file), "%s/index.json", path);
+	fd = open(file, O_RDWR);
+	ok(fd != -1 && fs_read_fd(fd, 1 << 20, &b, "index.json") == 0 &&
+	    (at = strstr(b.data, "library/a:latest")) != NULL &&
+	    pwrite(fd, "library/c", 9, at - (char *)b.data) == 9,
+	    "rewrite a name in place");
+	if (fd != -1)
+		close(fd);
+	buf_release(&b);
+	ok(layout_resolve(l, "docker.io/library/c", &desc) == 0 &&
+	    layout_resolve(l, "docker.io/library/a", &memo) == -1,
+	    "the rewritten index.json is read anew");
+	json_decref(desc);
+	fd = open(file, O_RDWR);
+	ok(fd != -1 && fs_read_fd(fd, 1 << 20, &b, "index.json") == 0 &&
+	    (at = strstr(b.data, "library/c:latest")) != NULL &&
+	    pwrite(fd, "library/a", 9, at - (char *)b.data) == 9,
+	    "and back");
+	if (fd != -1)
+		close(fd);
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -349,6 +393,7 @@ main(void)
 	ok(desc_size(json_array_get(json_object_get(index, "manifests"), 1)) == 4,
 	    "the replaced name moves to the end");
 	json_decref(index);
+	test_resolve_memo(&l, path);
 
 	/* every process adds its own name at the same time: none is lost */
 	for (i = 0; i < NPROC; i++) {
