@@ -16,11 +16,15 @@
 /*
  * Compress all of fd (read with pread from offset 0) into the open writer
  * w as one gzip member, then finish w (w->digest is the compressed blob's).
- * The bytes read must hash to plain_digest. Deterministic: the same bytes
- * give the same blob (no name, mtime 0). Blocks that do not compress are
- * stored rather than deflated, which costs a copy instead of a deflate.
+ * With check, the bytes read must hash to plain_digest; without, fd is
+ * the caller's own unnamed file, hashed to plain_digest as it was written,
+ * which nobody else can open, and is not hashed again. Deterministic: the
+ * same bytes give the same blob (no name, mtime 0). Blocks that do not
+ * compress are stored rather than deflated, which costs a copy instead of
+ * a deflate.
  */
-int	gzip_blob(int fd, const char *plain_digest, struct blob_writer *w);
+int	gzip_blob(int fd, const char *plain_digest, int check,
+	    struct blob_writer *w);
 
 /*
  * The sha256 digest of the bytes the gzip data of fd decompresses to (one

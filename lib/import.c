@@ -725,8 +725,10 @@ worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (!j)
 			return NULL;
+		/* a spooled layer was hashed as it was written (spool()) */
 		rc = j->b->gzip ? gunzip_digest(j->fd, j->plain) :
-		    gzip_blob(j->fd, j->b->digest, &j->w);
+		    gzip_blob(j->fd, j->b->digest, j->fd != j->b->spool,
+		    &j->w);
 		if (rc == -1) {
 			/* the first failure is the one told */
 			pthread_mutex_lock(&p->mu);

@@ -35,7 +35,7 @@ gz(struct layout *l, const unsigned char *p, size_t n, const char *plain,
 
 	if (blob_writer_open(l, &w, NULL, -1) == -1)
 		return -1;
-	rc = gzip_blob(fd, plain, &w);
+	rc = gzip_blob(fd, plain, 1, &w);
 	close(fd);
 	if (rc == 0) {
 		memcpy(out, w.digest, DIGEST_MAX);
@@ -82,6 +82,19 @@ main(void)
 	rc = gz(&l, p, N, plain, d2, NULL);
 	ok(rc == -1 && strstr(err_msg(), "does not match its digest"),
 	    "bytes that are not the layer's are refused: %s", err_msg());
+	{
+		/* without check, the caller's own file is not hashed again */
+		struct blob_writer w;
+		int in = file_of(p, N);
+
+		ok(blob_writer_open(&l, &w, NULL, -1) == 0 &&
+		    gzip_blob(in, plain, 0, &w) == 0,
+		    "unchecked, the bytes are taken as the caller says");
+		ok(gunzip_digest(w.fd, got) == 0 && strcmp(got, plain) != 0,
+		    "and gzipped as they are");
+		blob_writer_abort(&w);
+		close(in);
+	}
 	ok(gz(&l, p, 0, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b"
 	    "934ca495991b7852b855", d2, &fd) == 0 && gunzip_digest(fd, got) == 0 &&
 	    !strcmp(got, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b"
