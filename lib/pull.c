@@ -384,7 +384,8 @@ out:
  * stored with the blobs.
  */
 static int
-get_child(struct puller *c, struct plan *p, const json_t *d, struct manifest *m)
+get_child(struct puller *c, struct plan *p, const json_t *d,
+    struct reg_manifest *pre, struct manifest *m)
 {
 	struct reg_manifest rm = REG_MANIFEST_INIT;
 	const char *dg = desc_digest(d);
@@ -392,7 +393,11 @@ get_child(struct puller *c, struct plan *p, const json_t *d, struct manifest *m)
 
 	if (cached_manifest(c, d, m) == 0)
 		return 0;
-	if (registry_get_manifest(p->reg, p->r.path, dg, &rm) == -1)
+	err_clear();
+	if (pre != NULL && pre->body.len > 0) {
+		rm = *pre;	/* fetched beside its siblings */
+		*pre = (struct reg_manifest)REG_MANIFEST_INIT;
+	} else if (registry_get_manifest(p->reg, p->r.path, dg, &rm) == -1)
 		goto out;
 	if ((int64_t)rm.body.len != desc_size(d)) {
 		err_set(EIO, "manifest '%s' has %zu bytes, its descriptor says "
@@ -440,24 +445,86 @@ queue_blobs(struct puller *c, struct plan *p, const struct manifest *m)
 }
 
 static int pull_child(struct puller *, struct plan *, const json_t *, int,
-    int);
+    int, struct reg_manifest *);
+
+/*
+ * The child manifests of an index are asked for PULL_PREFETCH at a time
+ * (registry_get_manifests()): one round trip for the platforms and
+ * attestations together instead of one each. Only small ones, as their
+ * descriptors say: what a batch holds in memory stays bounded however
+ * hostile the index.
+ */
+#define PULL_PREFETCH		8
+#define PULL_PREFETCH_BYTES	(1 << 20)
+
+/* fetch the entries of v[0..n-1] that are neither walked nor cached */
+static void
+prefetch(struct puller *c, struct plan *p, json_t *const *v, size_t n,
+    struct reg_manifest *pre)
+{
+	const char *dg[PULL_PREFETCH];
+	int64_t size[PULL_PREFETCH], total = 0;
+	size_t i, k = 0, at[PULL_PREFETCH];
+	struct reg_manifest got[PULL_PREFETCH];
+
+	for (i = 0; i < n; i++) {
+		int64_t sz = desc_size(v[i]);
+		size_t j;
+
+		for (j = 0; j < k; j++)		/* listed twice: once */
+			if (strcmp(dg[j], desc_digest(v[i])) == 0)
+				break;
+		if (j < k || json_object_get(p->seen, desc_digest(v[i])) ||
+		    sz <= 0 || sz > PULL_PREFETCH_BYTES - total ||
+		    layout_blob_has(&c->l, desc_digest(v[i]), sz))
+			continue;
+		dg[k] = desc_digest(v[i]);
+		size[k] = sz;
+		at[k++] = i;
+		total += sz;
+	}
+	if (k < 2)	/* one alone is no faster than get_child() */
+		return;
+	for (i = 0; i < k; i++)
+		got[i] = (struct reg_manifest)REG_MANIFEST_INIT;
+	registry_get_manifests(p->reg, p->r.path, k, dg, size, got);
+	for (i = 0; i < k; i++)
+		pre[at[i]] = got[i];
+}
 
 /* the chosen entries (recorded when record) and the extra ones of an index */
 static int
 pull_entries(struct puller *c, struct plan *p, const json_t *index,
     const char *what, int depth, int record)
 {
-	json_t *chosen = json_array(), *extra = json_array(), *k;
-	size_t i;
+	json_t *chosen = json_array(), *extra = json_array(), *all, *k;
+	struct reg_manifest pre[PULL_PREFETCH];
+	json_t *batch[PULL_PREFETCH];
+	size_t i, j, n, nchosen;
 	int rc;
 
 	rc = puller_select(c, index, what, chosen, extra);
-	json_array_foreach(chosen, i, k)
-		if (rc == 0 && pull_child(c, p, k, depth + 1, record) == -1)
-			rc = -1;
-	json_array_foreach(extra, i, k)
-		if (rc == 0 && pull_child(c, p, k, depth + 1, 0) == -1)
-			rc = -1;
+	nchosen = json_array_size(chosen);
+	all = json_copy(chosen);
+	json_array_extend(all, extra);
+	for (i = 0; rc == 0 && i < json_array_size(all); i += n) {
+		n = json_array_size(all) - i;
+		n = n < PULL_PREFETCH ? n : PULL_PREFETCH;
+		for (j = 0; j < n; j++) {
+			batch[j] = json_array_get(all, i + j);
+			pre[j] = (struct reg_manifest)REG_MANIFEST_INIT;
+		}
+		if (depth + 1 <= PULL_MAX_DEPTH)
+			prefetch(c, p, batch, n, pre);
+		for (j = 0; j < n; j++) {
+			k = batch[j];
+			if (rc == 0 && pull_child(c, p, k, depth + 1,
+			    i + j < nchosen ? record : 0, &pre[j]) == -1)
+				rc = -1;
+			reg_manifest_release(&pre[j]);
+		}
+	}
+	json_decref(all);
 	json_decref(chosen);
 	json_decref(extra);
 	return rc;
@@ -466,7 +533,7 @@ pull_entries(struct puller *c, struct plan *p, const json_t *index,
 /* a child manifest or index and everything below it, walked once per run */
 static int
 pull_child(struct puller *c, struct plan *p, const json_t *d, int depth,
-    int record)
+    int record, struct reg_manifest *pre)
 {
 	struct manifest m = MANIFEST_INIT;
 	const char *dg = desc_digest(d);
@@ -484,7 +551,7 @@ pull_child(struct puller *c, struct plan *p, const json_t *d, int depth,
 	if (depth > PULL_MAX_DEPTH)
 		return err_set(EINVAL, "indexes nested more than %d deep",
 		    PULL_MAX_DEPTH);
-	if (get_child(c, p, d, &m) == -1)
+	if (get_child(c, p, d, pre, &m) == -1)
 		return -1;
 	json_object_set_new(p->seen, dg, json_integer(1));
 	if (m.kind == MT_KIND_INDEX)

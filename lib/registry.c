@@ -339,25 +339,76 @@ strip_params(const char *ct)
 	return s;
 }
 
+/* a manifest request on q, and what messages call it */
+static void
+manifest_req(struct registry *r, const char *repo, const char *ref,
+    const char *method, struct http_req *q, char *what, size_t n)
+{
+	char *url = registry_url(r, repo, "manifests", ref);
+
+	snprintf(what, n, "manifest '%s/%s%s%s'", r->domain, repo,
+	    strchr(ref, ':') ? "@" : ":", ref);
+	q->method = method;
+	http_req_set_url(q, url);
+	free(url);
+	q->accept = MANIFEST_ACCEPT;
+	q->max_body = JSONIO_MAX_DOC;
+}
+
+/* the answer to manifest_req(): checked, and into m */
+static int
+manifest_answer(struct registry *r, const char *ref, const char *method,
+    struct http_req *q, const char *what, struct reg_manifest *m)
+{
+	static const long ok[] = { 200, 0 };
+
+	if (registry_status(q, ok, what) == -1)
+		return -1;
+	if (q->hdr.content_encoding != NULL &&
+	    strcasecmp(q->hdr.content_encoding, "identity") != 0)
+		return err_set(EIO, "%s: content encoding '%.40s' refused", what,
+		    q->hdr.content_encoding);
+	free(m->media_type);
+	m->media_type = strip_params(q->hdr.content_type);
+	m->digest[0] = '\0';
+	if (q->hdr.dcd != NULL && digest_parse(q->hdr.dcd, NULL, NULL) == 0)
+		snprintf(m->digest, sizeof(m->digest), "%s", q->hdr.dcd);
+	if (strcmp(method, "HEAD") == 0) {
+		m->size = q->hdr.content_length;
+	} else {
+		char got[DIGEST_MAX];
+		enum digest_algo algo = DIGEST_SHA256;
+
+		if (strchr(ref, ':') != NULL)
+			digest_parse(ref, &algo, NULL);
+		digest_buf(algo, q->body.data, q->body.len, got);
+		if (strchr(ref, ':') != NULL && strcmp(got, ref) != 0)
+			return err_set(EIO, "%s: content does not match its "
+			    "digest (got '%s')", what, got);
+		if (m->digest[0] && strcmp(m->digest, got) != 0)
+			http_log(r->h, 0, "%s: Docker-Content-Digest '%s' "
+			    "differs from the content's '%s'", what, m->digest,
+			    got);
+		memcpy(m->digest, got, sizeof(got));
+		m->size = q->body.len;
+		buf_release(&m->body);
+		m->body = q->body;
+		memset(&q->body, 0, sizeof(q->body));
+	}
+	return 0;
+}
+
 static int
 manifest_call(struct registry *r, const char *repo, const char *ref,
     const char *method, struct reg_manifest *m)
 {
-	static const long ok[] = { 200, 0 };
 	struct http_req q = HTTP_REQ_INIT;
-	char *url, what[1024];
+	char what[1024];
 	int rc = -1;
 
 	if (registry_probe(r) == -1)
 		return -1;
-	url = registry_url(r, repo, "manifests", ref);
-	snprintf(what, sizeof(what), "manifest '%s/%s%s%s'", r->domain, repo,
-	    strchr(ref, ':') ? "@" : ":", ref);
-	q.method = method;
-	http_req_set_url(&q, url);
-	free(url);
-	q.accept = MANIFEST_ACCEPT;
-	q.max_body = JSONIO_MAX_DOC;
+	manifest_req(r, repo, ref, method, &q, what, sizeof(what));
 	if (registry_request(r, repo, &q) == -1) {
 		if (errno == EFBIG)
 			err_set(EFBIG, "%s is larger than 8 MiB", what);
@@ -365,48 +416,56 @@ manifest_call(struct registry *r, const char *repo, const char *ref,
 			err_wrap("%s", what);
 		goto out;
 	}
-	if (registry_status(&q, ok, what) == -1)
-		goto out;
-	if (q.hdr.content_encoding != NULL &&
-	    strcasecmp(q.hdr.content_encoding, "identity") != 0) {
-		err_set(EIO, "%s: content encoding '%.40s' refused", what,
-		    q.hdr.content_encoding);
-		goto out;
-	}
-	free(m->media_type);
-	m->media_type = strip_params(q.hdr.content_type);
-	m->digest[0] = '\0';
-	if (q.hdr.dcd != NULL && digest_parse(q.hdr.dcd, NULL, NULL) == 0)
-		snprintf(m->digest, sizeof(m->digest), "%s", q.hdr.dcd);
-	if (strcmp(method, "HEAD") == 0) {
-		m->size = q.hdr.content_length;
-	} else {
-		char got[DIGEST_MAX];
-		enum digest_algo algo = DIGEST_SHA256;
-
-		if (strchr(ref, ':') != NULL)
-			digest_parse(ref, &algo, NULL);
-		digest_buf(algo, q.body.data, q.body.len,
-		    got);
-		if (strchr(ref, ':') != NULL && strcmp(got, ref) != 0) {
-			err_set(EIO, "%s: content does not match its digest "
-			    "(got '%s')", what, got);
-			goto out;
-		}
-		if (m->digest[0] && strcmp(m->digest, got) != 0)
-			http_log(r->h, 0, "%s: Docker-Content-Digest '%s' "
-			    "differs from the content's '%s'", what, m->digest,
-			    got);
-		memcpy(m->digest, got, sizeof(got));
-		m->size = q.body.len;
-		buf_release(&m->body);
-		m->body = q.body;
-		memset(&q.body, 0, sizeof(q.body));
-	}
-	rc = 0;
+	rc = manifest_answer(r, ref, method, &q, what, m);
 out:
 	http_req_release(&q);
 	return rc;
+}
+
+void
+registry_get_manifests(struct registry *r, const char *repo, size_t n,
+    const char *const *digests, const int64_t *sizes,
+    struct reg_manifest *out)
+{
+	struct http_req *q;
+	const char *v;
+	char what[1024];
+	size_t i;
+
+	if (n == 0 || registry_probe(r) == -1)
+		goto none;
+	scope_for(r, repo);
+	if (auth_header(&r->auth, &v) == -1)
+		goto none;
+	q = xcalloc(n, sizeof(*q));
+	for (i = 0; i < n; i++) {
+		q[i] = (struct http_req)HTTP_REQ_INIT;
+		manifest_req(r, repo, digests[i], "GET", &q[i], what,
+		    sizeof(what));
+		if (sizes[i] >= 0 && (uint64_t)sizes[i] < q[i].max_body)
+			q[i].max_body = (size_t)sizes[i];
+		q[i].auth = v;
+		q[i].auth_origin = v ? xstrdup(r->auth.origin) : NULL;
+		http_submit(r->h, &q[i]);
+	}
+	if (http_run(r->h) == -1)
+		err_clear();
+	for (i = 0; i < n; i++) {
+		q[i].auth = NULL;
+		/* a 401 or any failure: the caller's own request tells */
+		if (q[i].result == -1 || q[i].status == 401 ||
+		    manifest_answer(r, digests[i], "GET", &q[i], what,
+		    &out[i]) == -1) {
+			reg_manifest_release(&out[i]);
+			out[i] = (struct reg_manifest)REG_MANIFEST_INIT;
+			err_clear();
+		}
+		http_req_release(&q[i]);
+	}
+	free(q);
+	return;
+none:
+	err_clear();
 }
 
 int

@@ -91,6 +91,16 @@ int	registry_head_manifest(struct registry *r, const char *repo,
  */
 int	registry_get_manifest(struct registry *r, const char *repo,
 	    const char *ref, struct reg_manifest *m);
+/*
+ * GET the manifests digests[0..n-1] at once, each of at most sizes[i]
+ * bytes and verified as registry_get_manifest() verifies it: out[i] is
+ * filled, or stays empty (body.len 0) when that one did not arrive whole
+ * and right; registry_get_manifest() of it then says why. Never fails as
+ * a whole: it only saves the round trips of asking one by one.
+ */
+void	registry_get_manifests(struct registry *r, const char *repo, size_t n,
+	    const char *const *digests, const int64_t *sizes,
+	    struct reg_manifest *out);
 /* GET a small blob (a config) into memory, verified against digest */
 int	registry_get_blob_mem(struct registry *r, const char *repo,
 	    const char *digest, int64_t size, size_t max, struct buf *out);

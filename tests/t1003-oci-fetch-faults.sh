@@ -10,6 +10,7 @@ make_image big/arm:1 --single --platforms linux/arm64 --layers 1 \
     --layer-size 300000 >/dev/null
 ARM_LAYER=$(src_all big/arm:1 | tail -1)
 make_image many/app:1 --single --layers 70 --layer-size 8000 >/dev/null
+make_image attest/app:1 --platforms linux/amd64,linux/arm64 --attest >/dev/null
 LAYER=$(src_all big/app:1 | tail -1)
 SIZE=$(stat -c %s "$TRASH/images/blobs/sha256/${LAYER#sha256:}")
 
@@ -204,6 +205,17 @@ test_expect_success 'at most 64 layers wait at the gate, the rest wait to start'
 	cfg=$(jq -r .config.digest "$TRASH/images/blobs/sha256/${root#sha256:}") &&
 	n=$(grep -n "$cfg" gets | cut -d: -f1) &&
 	test $n -gt 64 && test $n -lt 71
+'
+
+# an index's platform manifests and attestations are asked for together
+mock_start --quirk digest-manifest-delay=0.5 || exit 1
+test_expect_success 'the child manifests of an index are fetched at once' '
+	oci-fetch -C c23 -p linux/amd64 -p linux/arm64 $MOCK/attest/app:1 \
+	    >out &&
+	cache_valid c23 &&
+	jq -s "map(select(.method == \"GET\" and
+	    (.path | test(\"/manifests/sha256:\"))))" "$MOCK_LOG" >kids &&
+	jq -e "length == 4 and (map(.end) | min) > (map(.start) | max)" kids
 '
 
 mock_start --quirk slow=100000 || exit 1

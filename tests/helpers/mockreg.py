@@ -35,6 +35,7 @@ plays the parts docker-registry cannot (doc/registry-client.md §9):
   slow=BYTES_PER_S         blob bodies trickle out
   small-delay=S            blob GETs of blobs under fault-min bytes (configs)
                            answer after S seconds: the layers come first
+  digest-manifest-delay=S  manifest GETs by digest answer after S seconds
   dcd=wrong|absent         Docker-Content-Digest header faults
   oauth=post               the token service takes OAuth2 POSTs (identity
                            tokens: refresh_token must be the --user password);
@@ -58,8 +59,8 @@ plays the parts docker-registry cannot (doc/registry-client.md §9):
 
 Every request is logged to --log as one JSON line: listener ("reg" or
 "cdn"), method, path, range, accept, auth (true when an Authorization
-header was present), status and sent (the body bytes a blob GET
-wrote). The mock is loopback only, exits when its
+header was present), status, sent (the body bytes a blob GET
+wrote), and start and end (monotonic seconds: which requests overlapped). The mock is loopback only, exits when its
 parent process exits, and after --max-time seconds (default 600).
 """
 import base64
@@ -160,6 +161,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one(self):
         self.status = 0
         self.sent = 0
+        start = time.monotonic()
         u = urllib.parse.urlsplit(self.path)
         try:
             if self.listener == "cdn":
@@ -173,7 +175,8 @@ class Handler(BaseHTTPRequestHandler):
                  "accept": self.headers.get("Accept"),
                  "auth": "Authorization" in self.headers,
                  "injected": "X-Injected" in self.headers,
-                 "status": self.status, "sent": self.sent})
+                 "status": self.status, "sent": self.sent,
+                 "start": start, "end": time.monotonic()})
 
     do_GET = do_HEAD = handle_one
 
@@ -342,6 +345,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def manifest(self, repo, ref):
         desc = None
+        if ":" in ref and quirk("digest-manifest-delay"):
+            time.sleep(float(quirk("digest-manifest-delay")))
         if ":" in ref:
             path = blob_path(ref)
             if path:
