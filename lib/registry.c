@@ -339,15 +339,22 @@ strip_params(const char *ct)
 	return s;
 }
 
-/* a manifest request on q, and what messages call it */
+/* what messages call a manifest */
+static void
+manifest_what(struct registry *r, const char *repo, const char *ref,
+    char *what, size_t n)
+{
+	snprintf(what, n, "manifest '%s/%s%s%s'", r->domain, repo,
+	    strchr(ref, ':') ? "@" : ":", ref);
+}
+
+/* a manifest request on q */
 static void
 manifest_req(struct registry *r, const char *repo, const char *ref,
-    const char *method, struct http_req *q, char *what, size_t n)
+    const char *method, struct http_req *q)
 {
 	char *url = registry_url(r, repo, "manifests", ref);
 
-	snprintf(what, n, "manifest '%s/%s%s%s'", r->domain, repo,
-	    strchr(ref, ':') ? "@" : ":", ref);
 	q->method = method;
 	http_req_set_url(q, url);
 	free(url);
@@ -408,7 +415,8 @@ manifest_call(struct registry *r, const char *repo, const char *ref,
 
 	if (registry_probe(r) == -1)
 		return -1;
-	manifest_req(r, repo, ref, method, &q, what, sizeof(what));
+	manifest_what(r, repo, ref, what, sizeof(what));
+	manifest_req(r, repo, ref, method, &q);
 	if (registry_request(r, repo, &q) == -1) {
 		if (errno == EFBIG)
 			err_set(EFBIG, "%s is larger than 8 MiB", what);
@@ -440,8 +448,7 @@ registry_get_manifests(struct registry *r, const char *repo, size_t n,
 	q = xcalloc(n, sizeof(*q));
 	for (i = 0; i < n; i++) {
 		q[i] = (struct http_req)HTTP_REQ_INIT;
-		manifest_req(r, repo, digests[i], "GET", &q[i], what,
-		    sizeof(what));
+		manifest_req(r, repo, digests[i], "GET", &q[i]);
 		if (sizes[i] >= 0 && (uint64_t)sizes[i] < q[i].max_body)
 			q[i].max_body = (size_t)sizes[i];
 		q[i].auth = v;
@@ -452,6 +459,7 @@ registry_get_manifests(struct registry *r, const char *repo, size_t n,
 		err_clear();
 	for (i = 0; i < n; i++) {
 		q[i].auth = NULL;
+		manifest_what(r, repo, digests[i], what, sizeof(what));
 		/* a 401 or any failure: the caller's own request tells */
 		if (q[i].result == -1 || q[i].status == 401 ||
 		    manifest_answer(r, digests[i], "GET", &q[i], what,
