@@ -215,20 +215,29 @@ scope_for(struct registry *r, const char *repo)
 }
 
 int
-registry_request(struct registry *r, const char *repo, struct http_req *q)
+registry_authorize(struct registry *r, struct http_req *q)
 {
 	const char *v;
+
+	if (auth_header(&r->auth, &v) == -1)
+		return -1;
+	q->auth = v;
+	free(q->auth_origin);
+	q->auth_origin = v ? xstrdup(r->auth.origin) : NULL;
+	return 0;
+}
+
+int
+registry_request(struct registry *r, const char *repo, struct http_req *q)
+{
 	int tries;
 
 	if (registry_probe(r) == -1)
 		return -1;
 	scope_for(r, repo);
 	for (tries = 0; tries < 2; tries++) {
-		if (auth_header(&r->auth, &v) == -1)
+		if (registry_authorize(r, q) == -1)
 			return err_wrap("registry '%s'", r->domain);
-		q->auth = v;
-		free(q->auth_origin);
-		q->auth_origin = v ? xstrdup(r->auth.origin) : NULL;
 		if (http_do(r->h, q) == -1)
 			return err_set(q->err ? q->err : EIO, "%s", q->errmsg);
 		if (q->status != 401 || tries > 0)
@@ -436,24 +445,25 @@ registry_get_manifests(struct registry *r, const char *repo, size_t n,
     struct reg_manifest *out)
 {
 	struct http_req *q;
-	const char *v;
 	char what[1024];
 	size_t i;
 
-	if (n == 0 || registry_probe(r) == -1)
-		goto none;
+	if (n == 0 || registry_probe(r) == -1) {
+		err_clear();
+		return;
+	}
 	scope_for(r, repo);
-	if (auth_header(&r->auth, &v) == -1)
-		goto none;
 	q = xcalloc(n, sizeof(*q));
 	for (i = 0; i < n; i++) {
 		q[i] = (struct http_req)HTTP_REQ_INIT;
 		manifest_req(r, repo, digests[i], "GET", &q[i]);
 		if (sizes[i] >= 0 && (uint64_t)sizes[i] < q[i].max_body)
 			q[i].max_body = (size_t)sizes[i];
-		q[i].auth = v;
-		q[i].auth_origin = v ? xstrdup(r->auth.origin) : NULL;
-		http_submit(r->h, &q[i]);
+		/* without a header it fails, and the caller asks again */
+		if (registry_authorize(r, &q[i]) == 0)
+			http_submit(r->h, &q[i]);
+		else
+			q[i].result = -1;
 	}
 	if (http_run(r->h) == -1)
 		err_clear();
@@ -471,8 +481,6 @@ registry_get_manifests(struct registry *r, const char *repo, size_t n,
 		http_req_release(&q[i]);
 	}
 	free(q);
-	return;
-none:
 	err_clear();
 }
 
@@ -843,7 +851,6 @@ static void
 job_submit(struct job *j)
 {
 	struct reg_fetch *f = j->f;
-	const char *v = NULL;
 	char *url;
 
 	url = registry_url(f->r, j->repo, "blobs", j->digest);
@@ -856,7 +863,7 @@ job_submit(struct job *j)
 	j->q.range_from = j->w.size > 0 ? j->w.size : -1;
 	j->q.done = job_done;
 	j->q.done_arg = j;
-	if (auth_header(&f->r->auth, &v) == -1) {
+	if (registry_authorize(f->r, &j->q) == -1) {
 		job_fail(j, errno, err_msg());
 		j->state = 2;
 		f->running--;
@@ -864,9 +871,6 @@ job_submit(struct job *j)
 		gate_failed(j);
 		return;
 	}
-	j->q.auth = v;
-	free(j->q.auth_origin);
-	j->q.auth_origin = v ? xstrdup(f->r->auth.origin) : NULL;
 	http_submit(f->r->h, &j->q);
 }
 

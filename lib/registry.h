@@ -50,6 +50,12 @@ void		 registry_free(struct registry *r);
 int	registry_probe(struct registry *r);
 
 /*
+ * Give q the Authorization the registry wants now (auth_header()), sent
+ * only to the origin that asked for it; for requests submitted to the
+ * multi handle directly. -1 with a message when no credential can be had.
+ */
+int	registry_authorize(struct registry *r, struct http_req *q);
+/*
  * A request on repository repo with authentication: the Authorization
  * header as the registry asked for it, one retry after a 401 with a new
  * token. The caller fills method, URL (registry_url()), Accept, body.

@@ -130,7 +130,6 @@ static void
 submit(struct blob_up *u)
 {
 	struct registry *r = u->p->r;
-	const char *v = NULL;
 	char *url = NULL, *a, *b, *s;
 
 	http_req_reset(&u->q);
@@ -188,14 +187,11 @@ submit(struct blob_up *u)
 	free(url);
 	u->q.done = done_cb;
 	u->q.done_arg = u;
-	if (auth_header(&r->auth, &v) == -1) {
+	if (registry_authorize(r, &u->q) == -1) {
 		fail(u, errno, err_msg());
 		finish(u);
 		return;
 	}
-	u->q.auth = v;
-	free(u->q.auth_origin);
-	u->q.auth_origin = v ? xstrdup(r->auth.origin) : NULL;
 	http_submit(r->h, &u->q);
 }
 
