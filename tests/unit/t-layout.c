@@ -280,14 +280,28 @@ test_writeback(const char *dir)
  * and sees them change even when rewritten in place (same inode, same
  * size, as a tool that writes the file over itself would).
  */
+static int
+rewrite_in_place(const char *file, const char *from, const char *to)
+{
+	struct buf b = BUF_INIT;
+	char *at;
+	int fd = open(file, O_RDWR), rc;
+
+	rc = fd != -1 && fs_read_fd(fd, 1 << 20, &b, "index.json") == 0 &&
+	    (at = strstr(b.data, from)) != NULL &&
+	    pwrite(fd, to, strlen(to), at - (char *)b.data) ==
+	    (ssize_t)strlen(to);
+	if (fd != -1)
+		close(fd);
+	buf_release(&b);
+	return rc;
+}
+
 static void
 test_resolve_memo(struct layout *l, const char *path)
 {
 	char file[128];
-	struct buf b = BUF_INIT;
 	json_t *desc, *memo;
-	char *at;
-	int fd;
 
 	ok(layout_resolve(l, "docker.io/library/a", &desc) == 0,
 	    "resolve a");
@@ -297,26 +311,14 @@ test_resolve_memo(struct layout *l, const char *path)
 	    l->index_json == memo, "an unchanged index.json is parsed once");
 	json_decref(desc);
 	snprintf(file, sizeof(file), "%s/index.json", path);
-	fd = open(file, O_RDWR);
-	ok(fd != -1 && fs_read_fd(fd, 1 << 20, &b, "index.json") == 0 &&
-	    (at = strstr(b.data, "library/a:latest")) != NULL &&
-	    pwrite(fd, "library/c", 9, at - (char *)b.data) == 9,
+	ok(rewrite_in_place(file, "library/a:latest", "library/c"),
 	    "rewrite a name in place");
-	if (fd != -1)
-		close(fd);
-	buf_release(&b);
 	ok(layout_resolve(l, "docker.io/library/c", &desc) == 0 &&
 	    layout_resolve(l, "docker.io/library/a", &memo) == -1,
 	    "the rewritten index.json is read anew");
 	json_decref(desc);
-	fd = open(file, O_RDWR);
-	ok(fd != -1 && fs_read_fd(fd, 1 << 20, &b, "index.json") == 0 &&
-	    (at = strstr(b.data, "library/c:latest")) != NULL &&
-	    pwrite(fd, "library/a", 9, at - (char *)b.data) == 9,
+	ok(rewrite_in_place(file, "library/c:latest", "library/a"),
 	    "and back");
-	if (fd != -1)
-		close(fd);
-	buf_release(&b);
 }
 
 int
